@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Installs the Debian packages triage needs to build, test and benchmark.
+# Idempotent: does nothing when they are all installed. Needs root (or sudo).
+set -euo pipefail
+
+packages=(
+	# build
+	build-essential cmake pkg-config
+	libcurl4-openssl-dev libfyaml-dev libjansson-dev libpcre2-dev
+	libmicrohttpd-dev
+	# tests: unit, sanitizers, fuzzers, black-box
+	libcmocka-dev clang libclang-rt-14-dev jq openssl procps iproute2
+	# real parts the tests, demo and benchmarks start on loopback
+	nginx-light monitoring-plugins-basic wrk
+)
+
+missing=()
+for p in "${packages[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+		grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+echo "deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# nginx-light's package starts a system nginx on port 80; triage's tests and
+# demo start their own on free loopback ports and need nothing else.

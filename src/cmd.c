@@ -1,0 +1,302 @@
+/* SPDX-License-Identifier: MIT */
+/* Option parsing, --help, runbook lookup and terminal style for commands. */
+#include "cmd.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "diag.h"
+#include "runbook.h"
+#include "util/xmalloc.h"
+
+static const struct option_spec common_options[] = {
+	{ "file", 'f', OPT_STRING, "the runbook to use (default: "
+	    "$TRIAGE_RUNBOOK, else ./triage.yaml, else the built-in host "
+	    "runbook)", "RUNBOOK" },
+	{ "builtin", 0, OPT_FLAG, "use the built-in host runbook", NULL },
+	{ "no-color", 0, OPT_FLAG, "no colour, even on a terminal (so does "
+	    "NO_COLOR)", NULL },
+	{ "help", 'h', OPT_FLAG, "show this help", NULL },
+	{ NULL, 0, OPT_FLAG, NULL, NULL },
+};
+
+static void
+add_specs(struct cmd_ctx *ctx, const struct option_spec *specs)
+{
+	for (; specs != NULL && specs->name != NULL; specs++) {
+		if (ctx->nspecs < CMD_MAX_OPTIONS)
+			ctx->specs[ctx->nspecs++] = specs;
+	}
+}
+
+static long
+find_spec(const struct cmd_ctx *ctx, const char *name, size_t len,
+    char short_name)
+{
+	size_t i;
+
+	for (i = 0; i < ctx->nspecs; i++) {
+		const struct option_spec *s = ctx->specs[i];
+
+		if (short_name != 0 ? s->short_name == short_name :
+		    strlen(s->name) == len && strncmp(s->name, name, len) == 0)
+			return (long)i;
+	}
+	return -1;
+}
+
+static void
+unknown_option(const struct cmd_ctx *ctx, const char *arg, size_t len)
+{
+	const char *best = NULL;
+	unsigned best_d = 3;
+	size_t i;
+	char *name = xstrndup(arg, len);
+
+	for (i = 0; i < ctx->nspecs; i++) {
+		unsigned d = str_edit_distance(name, ctx->specs[i]->name);
+
+		if (d < best_d) {
+			best_d = d;
+			best = ctx->specs[i]->name;
+		}
+	}
+	if (best != NULL)
+		fprintf(stderr, "triage %s: unknown option --%s; did you mean "
+		    "--%s?\n", ctx->cmd->name, name, best);
+	else
+		fprintf(stderr, "triage %s: unknown option --%s (see triage "
+		    "%s --help)\n", ctx->cmd->name, name, ctx->cmd->name);
+	free(name);
+}
+
+static int
+set_value(struct cmd_ctx *ctx, size_t i, const char *value)
+{
+	const struct option_spec *s = ctx->specs[i];
+	long n;
+
+	switch (s->type) {
+	case OPT_FLAG:
+		free(ctx->values[i]);
+		ctx->values[i] = xstrdup("1");
+		return 0;
+	case OPT_INT:
+		if (str_to_long(value, 1, 1000000, &n) != 0) {
+			fprintf(stderr, "triage %s: --%s takes a whole number "
+			    "from 1 to 1000000, not \"%s\"\n", ctx->cmd->name,
+			    s->name, value);
+			return -1;
+		}
+		break;
+	case OPT_LIST:
+		if (ctx->values[i] != NULL) {
+			char *joined = xasprintf("%s,%s", ctx->values[i],
+			    value);
+
+			free(ctx->values[i]);
+			ctx->values[i] = joined;
+			return 0;
+		}
+		break;
+	case OPT_STRING:
+		break;
+	}
+	free(ctx->values[i]);
+	ctx->values[i] = xstrdup(value);
+	return 0;
+}
+
+int
+cmd_parse(struct cmd_ctx *ctx, const struct cmd_entry *cmd, int argc,
+    char **argv)
+{
+	int i, only_args = 0;
+
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->cmd = cmd;
+	ctx->args = xcalloc((size_t)argc + 1, sizeof(char *));
+	add_specs(ctx, common_options);
+	add_specs(ctx, cmd->options);
+	for (i = 0; i < argc; i++) {
+		const char *arg = argv[i], *value = NULL, *eq;
+		long spec;
+
+		if (only_args || arg[0] != '-' || arg[1] == '\0') {
+			ctx->args[ctx->nargs++] = argv[i];
+			continue;
+		}
+		if (strcmp(arg, "--") == 0) {
+			only_args = 1;
+			continue;
+		}
+		if (arg[1] == '-') {
+			size_t len;
+
+			eq = strchr(arg + 2, '=');
+			len = eq ? (size_t)(eq - arg - 2) : strlen(arg + 2);
+			spec = find_spec(ctx, arg + 2, len, 0);
+			if (spec < 0) {
+				unknown_option(ctx, arg + 2, len);
+				return -1;
+			}
+			if (eq != NULL)
+				value = eq + 1;
+		} else {
+			spec = find_spec(ctx, NULL, 0, arg[1]);
+			if (spec < 0) {
+				fprintf(stderr, "triage %s: unknown option "
+				    "-%c (see triage %s --help)\n", cmd->name,
+				    arg[1], cmd->name);
+				return -1;
+			}
+			if (arg[2] != '\0')
+				value = arg + 2;
+		}
+		if (ctx->specs[spec]->type == OPT_FLAG) {
+			if (value != NULL) {
+				fprintf(stderr, "triage %s: --%s takes no "
+				    "value\n", cmd->name, ctx->specs[spec]->name);
+				return -1;
+			}
+		} else if (value == NULL) {
+			if (i + 1 >= argc) {
+				fprintf(stderr, "triage %s: --%s needs a "
+				    "value (%s)\n", cmd->name,
+				    ctx->specs[spec]->name,
+				    ctx->specs[spec]->metavar);
+				return -1;
+			}
+			value = argv[++i];
+		}
+		if (set_value(ctx, (size_t)spec, value) != 0)
+			return -1;
+	}
+	if (cmd_opt(ctx, "help") != NULL)
+		return 0;
+	if (ctx->nargs < cmd->min_args || ctx->nargs > cmd->max_args) {
+		if (ctx->nargs > cmd->max_args)
+			fprintf(stderr, "triage %s: unexpected argument "
+			    "\"%s\"\n", cmd->name, ctx->args[cmd->max_args]);
+		else
+			fprintf(stderr, "triage %s: missing %s\n", cmd->name,
+			    cmd->args);
+		fprintf(stderr, "usage: triage %s [options]%s%s\n", cmd->name,
+		    cmd->args ? " " : "", cmd->args ? cmd->args : "");
+		return -1;
+	}
+	return 0;
+}
+
+void
+cmd_dispose(struct cmd_ctx *ctx)
+{
+	size_t i;
+
+	for (i = 0; i < ctx->nspecs; i++)
+		free(ctx->values[i]);
+	free(ctx->args);
+}
+
+static void
+print_options(const struct option_spec *s, FILE *out)
+{
+	for (; s->name != NULL; s++) {
+		char left[64];
+
+		snprintf(left, sizeof(left), "%c%c%c --%s%s%s",
+		    s->short_name ? '-' : ' ', s->short_name ? s->short_name :
+		    ' ', s->short_name ? ',' : ' ', s->name,
+		    s->metavar ? " " : "", s->metavar ? s->metavar : "");
+		if (strlen(left) > 24)
+			fprintf(out, "  %s\n  %-24s  %s\n", left, "", s->help);
+		else
+			fprintf(out, "  %-24s  %s\n", left, s->help);
+	}
+}
+
+void
+cmd_usage(const struct cmd_entry *cmd, FILE *out)
+{
+	fprintf(out, "usage: triage %s [options]%s%s\n\n%s\n", cmd->name,
+	    cmd->args ? " " : "", cmd->args ? cmd->args : "", cmd->summary);
+	if (cmd->options != NULL && cmd->options->name != NULL) {
+		fprintf(out, "\noptions:\n");
+		print_options(cmd->options, out);
+	}
+	fprintf(out, "\ncommon options:\n");
+	print_options(common_options, out);
+	fprintf(out, "\nexit status: 0 ok, 1 warning, 2 critical, "
+	    "3 unknown or a usage or runbook error.\nSee triage(1).\n");
+}
+
+const char *
+cmd_opt(const struct cmd_ctx *ctx, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ctx->nspecs; i++) {
+		if (strcmp(ctx->specs[i]->name, name) == 0)
+			return ctx->values[i];
+	}
+	return NULL;
+}
+
+long
+cmd_opt_int(const struct cmd_ctx *ctx, const char *name, long def)
+{
+	const char *v = cmd_opt(ctx, name);
+	long n;
+
+	return v != NULL && str_to_long(v, 1, 1000000, &n) == 0 ? n : def;
+}
+
+int
+cmd_load_runbook(struct cmd_ctx *ctx, struct runbook **out)
+{
+	const char *path = cmd_opt(ctx, "file");
+	struct diags d;
+	struct stat st;
+	int rc;
+
+	if (cmd_opt(ctx, "builtin") != NULL && path != NULL) {
+		fprintf(stderr, "triage %s: --builtin and --file cannot be "
+		    "used together\n", ctx->cmd->name);
+		return -1;
+	}
+	if (path == NULL && cmd_opt(ctx, "builtin") == NULL) {
+		path = getenv("TRIAGE_RUNBOOK");
+		if (path != NULL && *path == '\0')
+			path = NULL;
+		if (path == NULL && stat("triage.yaml", &st) == 0)
+			path = "triage.yaml";
+	}
+	diags_init(&d);
+	if (path != NULL)
+		rc = runbook_load_file(path, out, &d);
+	else
+		rc = runbook_load_string("<builtin>", builtin_host_yaml,
+		    builtin_host_yaml_len, out, &d);
+	diags_sort(&d);
+	diags_print(&d, stderr);
+	if (rc != 0 && d.errors > 0)
+		fprintf(stderr, "triage: %s: %zu error%s; nothing was run\n",
+		    path != NULL ? path : "<builtin>", d.errors,
+		    d.errors == 1 ? "" : "s");
+	diags_dispose(&d);
+	return rc;
+}
+
+struct style
+cmd_style(const struct cmd_ctx *ctx)
+{
+	static const struct style on = {
+		"\033[1m", "\033[2m", "\033[31m", "\033[33m", "\033[32m",
+		"\033[35m", "\033[0m",
+	};
+	static const struct style off = { "", "", "", "", "", "", "" };
+
+	return ctx->color ? on : off;
+}

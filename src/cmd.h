@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: MIT */
+/* Commands: one table entry each; option tables drive parsing and --help. */
+#ifndef TRIAGE_CMD_H
+#define TRIAGE_CMD_H
+
+#include <signal.h>
+#include <stdio.h>
+
+struct runbook;
+
+enum opt_type {
+	OPT_FLAG,	/* --json */
+	OPT_STRING,	/* --file PATH */
+	OPT_LIST,	/* --only a,b (repeatable; values accumulate) */
+	OPT_INT,	/* --jobs N (a positive integer) */
+};
+
+struct option_spec {
+	const char *name;
+	char short_name;	/* 0: none */
+	enum opt_type type;
+	const char *help;
+	const char *metavar;	/* for non-flags: "RUNBOOK", "N" */
+};
+
+struct cmd_ctx;
+
+struct cmd_entry {
+	const char *name;
+	const char *summary;
+	const char *args;	/* positional arguments for usage, or NULL */
+	int min_args;
+	int max_args;
+	const struct option_spec *options;	/* {NULL}-ended */
+	int (*exec)(struct cmd_ctx *ctx);
+};
+
+#define CMD_MAX_OPTIONS 32
+
+struct cmd_ctx {
+	const struct cmd_entry *cmd;
+	char **args;		/* positional arguments */
+	int nargs;
+	/* Values by option, for the common table then the command's. */
+	const struct option_spec *specs[CMD_MAX_OPTIONS];
+	char *values[CMD_MAX_OPTIONS];	/* NULL: not given; "1" for flags */
+	size_t nspecs;
+	int color;		/* colour on stdout */
+	int progress;		/* progress on stderr */
+	volatile sig_atomic_t *interrupted;
+};
+
+/* Exit codes (DESIGN.md section 5, the monitoring-plugins convention). */
+enum {
+	EXIT_OK = 0,
+	EXIT_WARNING = 1,
+	EXIT_CRITICAL = 2,
+	EXIT_UNKNOWN = 3,	/* also usage and runbook errors */
+};
+
+/* cmd_parse: parses argv (after the command name) against the common
+ * options and cmd->options into ctx. Prints the problem and returns -1 on
+ * bad usage. */
+int cmd_parse(struct cmd_ctx *ctx, const struct cmd_entry *cmd, int argc,
+    char **argv);
+
+/* cmd_dispose: frees what cmd_parse allocated. */
+void cmd_dispose(struct cmd_ctx *ctx);
+
+/* cmd_usage: prints cmd's --help to out. */
+void cmd_usage(const struct cmd_entry *cmd, FILE *out);
+
+/* cmd_opt: the value of option name ("1" for a given flag), or NULL. */
+const char *cmd_opt(const struct cmd_ctx *ctx, const char *name);
+
+/* cmd_opt_int: the value of an OPT_INT option, or def when not given. */
+long cmd_opt_int(const struct cmd_ctx *ctx, const char *name, long def);
+
+/* cmd_load_runbook: finds the runbook (-f, $TRIAGE_RUNBOOK, ./triage.yaml,
+ * else the built-in host runbook; --builtin forces it), loads and
+ * validates it. On failure prints every diagnostic and returns -1 (the
+ * caller exits EXIT_UNKNOWN); else 0 with *out set. */
+int cmd_load_runbook(struct cmd_ctx *ctx, struct runbook **out);
+
+/* The embedded host runbook (src/builtin/host.yaml). */
+extern const char builtin_host_yaml[];
+extern const size_t builtin_host_yaml_len;
+
+/* Terminal styling for human output; empty strings when colour is off. */
+struct style {
+	const char *bold, *dim, *red, *yellow, *green, *magenta, *reset;
+};
+
+/* cmd_style: the escape sequences to use on stdout for ctx. */
+struct style cmd_style(const struct cmd_ctx *ctx);
+
+#endif

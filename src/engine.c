@@ -1,0 +1,489 @@
+/* SPDX-License-Identifier: MIT */
+/* The engine: runs probes concurrently on one event loop, in `needs` order,
+ * each under its timeout, and turns what the kinds report into results. */
+#include "engine.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "expr.h"
+#include "loop.h"
+#include "runbook.h"
+#include "util/buf.h"
+#include "util/timeutil.h"
+#include "util/xmalloc.h"
+
+enum item_status {
+	ITEM_WAITING,	/* for its needs */
+	ITEM_READY,	/* queued for a job slot */
+	ITEM_RUNNING,
+	ITEM_COMPLETED,	/* the kind is done; not yet finished */
+	ITEM_DONE,
+};
+
+struct item {
+	struct engine *engine;
+	struct probe *probe;
+	struct probe_run run;
+	struct loop_timer timeout;
+	enum item_status status;
+	size_t *needs;		/* indices of the items it needs */
+	size_t nneeds;
+	size_t *dependents;	/* indices of the items that need it */
+	size_t ndependents;
+	size_t unmet;		/* needs not yet done */
+	char *missing_need;	/* a need that is not among the probes run */
+	enum probe_state state;
+	json_t *result;
+};
+
+struct engine {
+	const struct runbook *rb;
+	const struct engine_opts *opts;
+	struct loop *loop;
+	struct item *items;
+	size_t n;
+	size_t *queue;		/* ready items, FIFO */
+	size_t qhead, qtail;
+	size_t *completed;	/* completed items awaiting finish */
+	size_t ncompleted;
+	size_t running;
+	size_t done;
+	int jobs;
+};
+
+static void
+result_set_str(json_t *o, const char *key, const char *value)
+{
+	json_object_set_new(o, key, value != NULL ? json_string(value) :
+	    json_null());
+}
+
+/* Fills the fields every result has, in the order --json shows them. The
+ * kind's fields follow; state, ok and reason are settled afterwards. */
+static json_t *
+result_new(const struct probe *p, double started_wall)
+{
+	json_t *o = json_object();
+	char when[40];
+
+	time_format_iso8601(started_wall, 1, when, sizeof(when));
+	result_set_str(o, "id", p->id);
+	result_set_str(o, "layer", p->layer);
+	result_set_str(o, "kind", p->kind->name);
+	json_object_set_new(o, "ok", json_false());
+	result_set_str(o, "state", "unknown");
+	json_object_set_new(o, "reason", json_null());
+	json_object_set_new(o, "latency_ms", json_null());
+	json_object_set_new(o, "latency", json_null());
+	result_set_str(o, "checked_at", when);
+	return o;
+}
+
+static void
+result_settle(struct item *it, enum probe_state state, const char *reason)
+{
+	json_t *o = it->result;
+	char *clean = reason != NULL ?
+	    runbook_redact(it->engine->rb, reason) : NULL;
+
+	it->state = state;
+	json_object_set_new(o, "ok", json_boolean(state == STATE_OK ||
+	    state == STATE_WARNING));
+	result_set_str(o, "state", probe_state_name(state));
+	result_set_str(o, "reason", clean);
+	free(clean);
+}
+
+/* Applies expect and warn to a result the kind has written. */
+static void
+judge(struct item *it, double now)
+{
+	const struct probe *p = it->probe;
+	struct probe_run *run = &it->run;
+	enum probe_state state = run->verdict;
+	char *reason = NULL;
+	size_t i;
+
+	if (run->error != NULL) {
+		result_settle(it, p->severity == STATE_CRITICAL ?
+		    STATE_CRITICAL : p->severity, run->error);
+		return;
+	}
+	if (p->nexpect > 0) {
+		state = STATE_OK;
+		for (i = 0; i < p->nexpect; i++) {
+			char *got;
+
+			if (expr_test(p->expect[i], it->result, now))
+				continue;
+			got = expr_explain(p->expect[i], it->result, now);
+			reason = xasprintf("expected %s, got %s",
+			    expr_source(p->expect[i]), got);
+			free(got);
+			state = p->severity;
+			break;
+		}
+	} else if (state == STATE_CRITICAL) {
+		state = p->severity;
+		reason = xstrdup(run->verdict_reason);
+	} else {
+		reason = xstrdup(run->verdict_reason);
+	}
+	if (state == STATE_OK) {
+		for (i = 0; i < p->nwarn; i++) {
+			char *got;
+
+			if (!expr_test(p->warn[i], it->result, now))
+				continue;
+			got = expr_explain(p->warn[i], it->result, now);
+			free(reason);
+			reason = xasprintf("%s (%s)", expr_source(p->warn[i]),
+			    got);
+			free(got);
+			state = STATE_WARNING;
+			break;
+		}
+	}
+	result_settle(it, state, reason);
+	free(reason);
+}
+
+/* A probe that is not run: "skipped: <why> <what>". */
+static void
+item_skip(struct item *it, const char *why, const char *what)
+{
+	char *reason = xasprintf("skipped: %s%s", why, what);
+
+	it->result = result_new(it->probe, time_now());
+	result_settle(it, STATE_SKIPPED, reason);
+	free(reason);
+}
+
+static void item_finish(struct item *it);
+
+static void
+on_complete(struct probe_run *run)
+{
+	struct item *it = (struct item *)((char *)run -
+	    offsetof(struct item, run));
+	struct engine *e = it->engine;
+
+	/* Deferred: the kind is still inside its own callback. */
+	if (it->status != ITEM_RUNNING)
+		return;
+	it->status = ITEM_COMPLETED;
+	e->completed[e->ncompleted++] = (size_t)(it - e->items);
+}
+
+static void
+on_timeout(void *arg)
+{
+	struct item *it = arg;
+	char d[32];
+
+	if (it->status != ITEM_RUNNING)
+		return;
+	it->probe->kind->cancel(&it->run);
+	duration_format(it->probe->timeout, d, sizeof(d));
+	probe_run_error(&it->run, "timeout after %s", d);
+	it->run.completed = 1;
+	on_complete(&it->run);
+}
+
+/* requires: each entry is an absolute path that must exist, or a command
+ * that must be on PATH. Returns the first one missing, or NULL. */
+static const char *
+unmet_requirement(const struct probe *p)
+{
+	const char *path = getenv("PATH");
+	size_t i;
+
+	for (i = 0; i < p->nrequires; i++) {
+		const char *r = p->requires[i], *dir;
+		int found = 0;
+
+		if (strchr(r, '/') != NULL) {
+			if (access(r, F_OK) != 0)
+				return r;
+			continue;
+		}
+		for (dir = path; dir != NULL && !found;) {
+			const char *end = strchr(dir, ':');
+			size_t len = end ? (size_t)(end - dir) : strlen(dir);
+			char *full = xasprintf("%.*s/%s", (int)len, dir, r);
+
+			found = access(full, X_OK) == 0;
+			free(full);
+			dir = end ? end + 1 : NULL;
+		}
+		if (!found)
+			return r;
+	}
+	return NULL;
+}
+
+static void
+item_start(struct item *it)
+{
+	struct engine *e = it->engine;
+	const struct probe *p = it->probe;
+	struct probe_run *run = &it->run;
+	const char *missing;
+
+	if (p->missing_env != NULL) {
+		item_skip(it, p->missing_env, " unset");
+		item_finish(it);
+		return;
+	}
+	if ((missing = unmet_requirement(p)) != NULL) {
+		item_skip(it, "requires ", missing);
+		item_finish(it);
+		return;
+	}
+	memset(run, 0, sizeof(*run));
+	run->probe = p;
+	run->loop = e->loop;
+	run->engine = e;
+	run->started = time_mono();
+	run->started_wall = time_now();
+	run->deadline = run->started + p->timeout;
+	run->verdict = STATE_OK;
+	run->on_complete = on_complete;
+	it->status = ITEM_RUNNING;
+	e->running++;
+	loop_timer_init(&it->timeout, on_timeout, it);
+	loop_timer_at(e->loop, &it->timeout, run->deadline);
+	if (p->kind->start(run) != 0) {
+		if (run->error == NULL)
+			probe_run_error(run, "could not start");
+		run->completed = 1;
+		on_complete(run);
+	}
+}
+
+static void
+item_ready(struct item *it)
+{
+	struct engine *e = it->engine;
+
+	it->status = ITEM_READY;
+	e->queue[e->qtail++] = (size_t)(it - e->items);
+}
+
+/* A need is done: release the dependents whose needs are all met, and skip
+ * those with a need that is not ok. */
+static void
+release_dependents(struct item *it)
+{
+	struct engine *e = it->engine;
+	size_t i;
+
+	for (i = 0; i < it->ndependents; i++) {
+		struct item *d = &e->items[it->dependents[i]];
+		size_t j;
+
+		if (d->status != ITEM_WAITING || --d->unmet > 0)
+			continue;
+		for (j = 0; j < d->nneeds; j++) {
+			struct item *need = &e->items[d->needs[j]];
+
+			if (need->state != STATE_OK &&
+			    need->state != STATE_WARNING)
+				break;
+		}
+		if (j < d->nneeds) {
+			item_skip(d, "needs ", e->items[d->needs[j]].probe->id);
+			item_finish(d);
+		} else {
+			item_ready(d);
+		}
+	}
+}
+
+/* Writes the result of a run that has ended, or of a skipped probe. */
+static void
+item_finish(struct item *it)
+{
+	struct engine *e = it->engine;
+	const struct probe *p = it->probe;
+
+	if (it->status == ITEM_COMPLETED) {
+		struct probe_run *run = &it->run;
+		double end = time_mono(), secs = end - run->started;
+
+		loop_timer_stop(e->loop, &it->timeout);
+		e->running--;
+		it->result = result_new(p, run->started_wall);
+		p->kind->finish(run, it->result);
+		json_object_set_new(it->result, "latency_ms",
+		    json_real((double)(long long)(secs * 10000) / 10));
+		json_object_set_new(it->result, "latency", json_real(secs));
+		runbook_redact_json(e->rb, it->result);
+		judge(it, time_now());
+		free(run->error);
+		free(run->verdict_reason);
+		run->error = run->verdict_reason = NULL;
+	}
+	it->status = ITEM_DONE;
+	e->done++;
+	if (e->opts->progress != NULL)
+		e->opts->progress(e->opts->progress_arg, e->done, e->n, p,
+		    it->result);
+	release_dependents(it);
+}
+
+static void
+interrupt_all(struct engine *e)
+{
+	size_t i;
+
+	for (i = 0; i < e->n; i++) {
+		struct item *it = &e->items[i];
+
+		if (it->status == ITEM_RUNNING) {
+			it->probe->kind->cancel(&it->run);
+			probe_run_error(&it->run, "interrupted");
+			it->run.completed = 1;
+			on_complete(&it->run);
+		}
+	}
+	for (i = 0; i < e->n; i++) {
+		struct item *it = &e->items[i];
+
+		if (it->status == ITEM_WAITING || it->status == ITEM_READY) {
+			item_skip(it, "interrupted", "");
+			it->status = ITEM_DONE;
+			e->done++;
+		}
+	}
+	e->qhead = e->qtail;
+}
+
+static void
+engine_build(struct engine *e, struct probe *const *probes, size_t n)
+{
+	json_t *index = json_object();
+	size_t i, j;
+
+	e->items = xcalloc(n, sizeof(*e->items));
+	e->queue = xcalloc(n, sizeof(*e->queue));
+	e->completed = xcalloc(n, sizeof(*e->completed));
+	e->n = n;
+	for (i = 0; i < n; i++) {
+		e->items[i].engine = e;
+		e->items[i].probe = probes[i];
+		e->items[i].state = STATE_UNKNOWN;
+		json_object_set_new(index, probes[i]->id,
+		    json_integer((json_int_t)i));
+	}
+	for (i = 0; i < n; i++) {
+		struct item *it = &e->items[i];
+		const struct probe *p = it->probe;
+
+		it->needs = xcalloc(p->nneeds, sizeof(*it->needs));
+		for (j = 0; j < p->nneeds; j++) {
+			json_t *idx = json_object_get(index, p->needs[j]);
+			struct item *need;
+
+			if (idx == NULL) {
+				if (it->missing_need == NULL)
+					it->missing_need = p->needs[j];
+				continue;
+			}
+			need = &e->items[json_integer_value(idx)];
+			it->needs[it->nneeds++] = (size_t)json_integer_value(idx);
+			need->dependents = xreallocarray(need->dependents,
+			    need->ndependents + 1, sizeof(size_t));
+			need->dependents[need->ndependents++] = i;
+		}
+		it->unmet = it->nneeds;
+	}
+	json_decref(index);
+}
+
+json_t *
+engine_run(const struct runbook *rb, struct probe *const *probes, size_t n,
+    const struct engine_opts *opts)
+{
+	static const struct engine_opts defaults = { 0 };
+	struct engine e = { 0 };
+	json_t *results = json_object();
+	size_t i;
+
+	e.rb = rb;
+	e.opts = opts != NULL ? opts : &defaults;
+	e.jobs = e.opts->jobs > 0 ? e.opts->jobs : ENGINE_JOBS_DEFAULT;
+	e.loop = loop_create();
+	if (e.loop == NULL)
+		abort();
+	engine_build(&e, probes, n);
+	for (i = 0; i < n; i++) {
+		struct item *it = &e.items[i];
+
+		if (it->missing_need != NULL) {
+			item_skip(it, "needs ", it->missing_need);
+			item_finish(it);
+		} else if (it->unmet == 0 && it->status == ITEM_WAITING) {
+			item_ready(it);
+		}
+	}
+	while (e.done < e.n) {
+		while (e.qhead < e.qtail && e.running < (size_t)e.jobs)
+			item_start(&e.items[e.queue[e.qhead++]]);
+		while (e.ncompleted > 0) {
+			struct item *it = &e.items[e.completed[--e.ncompleted]];
+
+			item_finish(it);
+		}
+		if (e.done == e.n)
+			break;
+		if (e.qhead < e.qtail && e.running < (size_t)e.jobs)
+			continue;
+		if (e.opts->interrupted != NULL && *e.opts->interrupted) {
+			interrupt_all(&e);
+			continue;
+		}
+		if (loop_run_once(e.loop, 0.25) < 0 && errno != EINTR)
+			abort();
+	}
+	for (i = 0; i < n; i++) {
+		struct item *it = &e.items[i];
+
+		json_object_set_new(results, it->probe->id, it->result);
+		free(it->needs);
+		free(it->dependents);
+	}
+	loop_free(e.loop);
+	free(e.items);
+	free(e.queue);
+	free(e.completed);
+	return results;
+}
+
+enum probe_state
+engine_worst(json_t *results)
+{
+	static const int rank[] = {
+		[STATE_OK] = 0, [STATE_SKIPPED] = 0, [STATE_WARNING] = 1,
+		[STATE_UNKNOWN] = 2, [STATE_CRITICAL] = 3,
+	};
+	enum probe_state worst = STATE_OK;
+	const char *key;
+	json_t *r;
+
+	json_object_foreach(results, key, r) {
+		enum probe_state s;
+
+		const char *name = json_string_value(json_object_get(r,
+		    "state"));
+
+		if (name == NULL || probe_state_parse(name, &s) != 0)
+			s = STATE_UNKNOWN;
+		if (rank[s] > rank[worst])
+			worst = s;
+	}
+	return worst;
+}

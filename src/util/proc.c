@@ -1,0 +1,359 @@
+/* SPDX-License-Identifier: MIT */
+/* Child processes, low level: spawn, poll, kill and reap whole process groups. */
+#define _GNU_SOURCE
+
+#include "util/proc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/pidfd.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "util/xmalloc.h"
+
+int
+proc_init(char **cause)
+{
+	struct sigaction sa;
+
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0) {
+		*cause = xasprintf("prctl(PR_SET_CHILD_SUBREAPER): %s",
+		    strerror(errno));
+		return -1;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGCHLD, &sa, NULL) != 0) {
+		*cause = xasprintf("sigaction(SIGCHLD): %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static size_t
+env_name_len(const char *entry)
+{
+	const char *eq = strchr(entry, '=');
+
+	return eq != NULL ? (size_t)(eq - entry) : strlen(entry);
+}
+
+/* Whether list (NULL-terminated) has an entry naming the same variable as
+ * entry. */
+static int
+env_has(char *const *list, const char *entry)
+{
+	size_t n = env_name_len(entry);
+
+	for (; *list != NULL; list++) {
+		if (env_name_len(*list) == n && strncmp(*list, entry, n) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* Our environment with extra's entries replacing or added; the array is
+ * heap, its strings are borrowed. */
+static char **
+env_merge(char *const *extra)
+{
+	size_t n = 0, i = 0, k;
+	char **env;
+
+	for (k = 0; environ != NULL && environ[k] != NULL; k++)
+		n++;
+	for (k = 0; extra[k] != NULL; k++)
+		n++;
+	env = xreallocarray(NULL, n + 1, sizeof(*env));
+	for (k = 0; environ != NULL && environ[k] != NULL; k++) {
+		if (!env_has(extra, environ[k]))
+			env[i++] = environ[k];
+	}
+	for (k = 0; extra[k] != NULL; k++)
+		env[i++] = extra[k];
+	env[i] = NULL;
+	return env;
+}
+
+static void
+close_fd(int *fd)
+{
+	if (*fd >= 0) {
+		close(*fd);
+		*fd = -1;
+	}
+}
+
+/* A cwd that cannot be entered would fail the spawn with an errno that
+ * reads like a missing command; say what is wrong instead. */
+static int
+check_cwd(const char *cwd, char **cause)
+{
+	struct stat st;
+
+	if (stat(cwd, &st) != 0) {
+		*cause = xasprintf("cwd %s: %s", cwd, strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		*cause = xasprintf("cwd %s: %s", cwd, strerror(ENOTDIR));
+		return -1;
+	}
+	if (access(cwd, X_OK) != 0) {
+		*cause = xasprintf("cwd %s: %s", cwd, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int
+setup_attr(posix_spawnattr_t *attr)
+{
+	static const int defaults[] = {
+		SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGCHLD, SIGQUIT,
+	};
+	sigset_t mask, def;
+	size_t i;
+	int rc;
+
+	sigemptyset(&mask);
+	sigemptyset(&def);
+	for (i = 0; i < ARRAY_LEN(defaults); i++)
+		sigaddset(&def, defaults[i]);
+	if ((rc = posix_spawnattr_setflags(attr, POSIX_SPAWN_SETPGROUP |
+	    POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF)) != 0 ||
+	    (rc = posix_spawnattr_setpgroup(attr, 0)) != 0 ||
+	    (rc = posix_spawnattr_setsigmask(attr, &mask)) != 0 ||
+	    (rc = posix_spawnattr_setsigdefault(attr, &def)) != 0)
+		return rc;
+	return 0;
+}
+
+static int
+setup_actions(posix_spawn_file_actions_t *fa, const char *cwd, int out_w,
+    int err_w)
+{
+	int rc;
+
+	/* The chdir comes first so that a relative argv[0] resolves as it
+	 * would in a shell that did `cd cwd`. */
+	if (cwd != NULL &&
+	    (rc = posix_spawn_file_actions_addchdir_np(fa, cwd)) != 0)
+		return rc;
+	if ((rc = posix_spawn_file_actions_addopen(fa, STDIN_FILENO,
+	    "/dev/null", O_RDONLY, 0)) != 0 ||
+	    (rc = posix_spawn_file_actions_adddup2(fa, out_w,
+	    STDOUT_FILENO)) != 0 ||
+	    (rc = posix_spawn_file_actions_adddup2(fa, err_w,
+	    STDERR_FILENO)) != 0)
+		return rc;
+#if defined(__GLIBC__) && __GLIBC_PREREQ(2, 34)
+	/* Our descriptors are close-on-exec, but a library's may not be. */
+	if ((rc = posix_spawn_file_actions_addclosefrom_np(fa, 3)) != 0)
+		return rc;
+#endif
+	return 0;
+}
+
+static char *
+spawn_cause(int err, const char *cmd)
+{
+	switch (err) {
+	case ENOENT:
+		return xasprintf("command not found: %s", cmd);
+	case EACCES:
+		return xasprintf("permission denied: %s", cmd);
+	default:
+		return xasprintf("cannot run %s: %s", cmd, strerror(err));
+	}
+}
+
+/* Kills and reaps a child we could not finish setting up. */
+static void
+abandon(pid_t pid)
+{
+	struct proc p = {
+		.pid = pid, .pidfd = -1, .out_fd = -1, .err_fd = -1,
+	};
+
+	proc_kill(&p);
+}
+
+int
+proc_spawn(struct proc *out, char *const argv[],
+    const struct proc_opts *opts, char **cause)
+{
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	int outp[2] = { -1, -1 }, errp[2] = { -1, -1 };
+	char **env = NULL;
+	const char *cwd = opts != NULL ? opts->cwd : NULL;
+	pid_t pid = -1;
+	int rc, ret = -1, have_fa = 0, have_attr = 0;
+
+	memset(out, 0, sizeof(*out));
+	out->pid = -1;
+	out->pidfd = out->out_fd = out->err_fd = -1;
+	out->exit_code = -1;
+	if (argv == NULL || argv[0] == NULL || argv[0][0] == '\0') {
+		*cause = xstrdup("empty command");
+		return -1;
+	}
+	if (cwd != NULL && check_cwd(cwd, cause) != 0)
+		return -1;
+	if (pipe2(outp, O_CLOEXEC | O_NONBLOCK) != 0 ||
+	    pipe2(errp, O_CLOEXEC | O_NONBLOCK) != 0) {
+		*cause = xasprintf("pipe: %s", strerror(errno));
+		goto out;
+	}
+	/* The child's ends must block: most programs do not expect EAGAIN
+	 * on stdout. */
+	if (fcntl(outp[1], F_SETFL, 0) != 0 ||
+	    fcntl(errp[1], F_SETFL, 0) != 0) {
+		*cause = xasprintf("fcntl: %s", strerror(errno));
+		goto out;
+	}
+	if ((rc = posix_spawn_file_actions_init(&fa)) != 0) {
+		*cause = xasprintf("posix_spawn: %s", strerror(rc));
+		goto out;
+	}
+	have_fa = 1;
+	if ((rc = posix_spawnattr_init(&attr)) != 0) {
+		*cause = xasprintf("posix_spawn: %s", strerror(rc));
+		goto out;
+	}
+	have_attr = 1;
+	if ((rc = setup_attr(&attr)) != 0 ||
+	    (rc = setup_actions(&fa, cwd, outp[1], errp[1])) != 0) {
+		*cause = xasprintf("posix_spawn: %s", strerror(rc));
+		goto out;
+	}
+	if (opts != NULL && opts->env != NULL)
+		env = env_merge(opts->env);
+	rc = posix_spawnp(&pid, argv[0], &fa, &attr, argv,
+	    env != NULL ? env : environ);
+	if (rc != 0) {
+		*cause = spawn_cause(rc, argv[0]);
+		goto out;
+	}
+	out->pidfd = pidfd_open(pid, 0);
+	if (out->pidfd < 0) {
+		*cause = xasprintf("pidfd_open: %s", strerror(errno));
+		abandon(pid);
+		goto out;
+	}
+	out->pid = pid;
+	out->out_fd = outp[0];
+	out->err_fd = errp[0];
+	outp[0] = errp[0] = -1;
+	ret = 0;
+out:
+	close_fd(&outp[0]);
+	close_fd(&outp[1]);
+	close_fd(&errp[0]);
+	close_fd(&errp[1]);
+	if (have_fa)
+		posix_spawn_file_actions_destroy(&fa);
+	if (have_attr)
+		posix_spawnattr_destroy(&attr);
+	free(env);
+	return ret;
+}
+
+static void
+record_status(struct proc *p, int status)
+{
+	if (WIFEXITED(status)) {
+		p->exit_code = WEXITSTATUS(status);
+		p->signal = 0;
+	} else if (WIFSIGNALED(status)) {
+		p->exit_code = -1;
+		p->signal = WTERMSIG(status);
+	}
+	p->exited = 1;
+}
+
+int
+proc_poll(struct proc *p)
+{
+	siginfo_t si;
+
+	if (p->exited)
+		return 1;
+	if (p->pid < 0) {
+		errno = ECHILD;
+		return -1;
+	}
+	memset(&si, 0, sizeof(si));
+	if (waitid(P_PID, (id_t)p->pid, &si,
+	    WEXITED | WNOHANG | WNOWAIT) != 0)
+		return -1;
+	if (si.si_pid == 0)
+		return 0;
+	if (si.si_code == CLD_EXITED) {
+		p->exit_code = si.si_status;
+		p->signal = 0;
+	} else {
+		p->exit_code = -1;
+		p->signal = si.si_status;
+	}
+	p->exited = 1;
+	return 1;
+}
+
+void
+proc_kill(struct proc *p)
+{
+	int status;
+	pid_t r;
+
+	if (p->pid < 0)
+		return;
+	if (!p->reaped) {
+		/* The unreaped leader (alive or a zombie) pins its pid, so
+		 * the group id still names our group. */
+		kill(-p->pid, SIGKILL);
+		do {
+			r = waitpid(p->pid, &status, 0);
+		} while (r < 0 && errno == EINTR);
+		if (r == p->pid && !p->exited)
+			record_status(p, status);
+		p->reaped = 1;
+	}
+	/* Everything else in the group got SIGKILL too; orphans among them
+	 * were re-parented to us (the subreaper), so this ends soon. */
+	for (;;) {
+		r = waitpid(-p->pid, &status, 0);
+		if (r < 0 && errno != EINTR)
+			break;
+	}
+}
+
+void
+proc_close(struct proc *p)
+{
+	close_fd(&p->out_fd);
+	close_fd(&p->err_fd);
+	close_fd(&p->pidfd);
+}
+
+const char *
+proc_signal_name(int sig, char *buf, size_t n)
+{
+	const char *abbrev = sigabbrev_np(sig);
+
+	if (abbrev != NULL)
+		snprintf(buf, n, "SIG%s", abbrev);
+	else
+		snprintf(buf, n, "SIG%d", sig);
+	return buf;
+}

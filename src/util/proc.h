@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: MIT */
+/* Child processes, low level: spawn argv in its own process group with piped
+ * output, see its exit through a pidfd, kill and reap the whole group. */
+#ifndef TRIAGE_PROC_H
+#define TRIAGE_PROC_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* One spawned child. Its pid is also its process group id: the child leads
+ * a group of its own, so everything it starts can be killed together. */
+struct proc {
+	pid_t pid;		/* the leader and the group id; -1: none */
+	int pidfd;		/* readable once the leader exits; -1: none */
+	int out_fd;		/* read end of its stdout, non-blocking; -1 */
+	int err_fd;		/* read end of its stderr, non-blocking; -1 */
+	int exited;		/* the leader's status below is known */
+	int reaped;		/* the leader is reaped (proc_kill ran) */
+	int exit_code;		/* its exit code, or -1 when killed */
+	int signal;		/* the signal that killed it, or 0 */
+};
+
+/* What to change for the child. */
+struct proc_opts {
+	/* NULL, or a NULL-terminated list of "NAME=value" entries that
+	 * replace or add to our environment for the child. argv[0] is still
+	 * looked up on our PATH. */
+	char *const *env;
+	const char *cwd;	/* NULL: our working directory */
+};
+
+/* proc_init: makes this process the child subreaper (PR_SET_CHILD_SUBREAPER)
+ * so that orphaned grandchildren are re-parented to us and reaped by
+ * proc_kill, and restores the default SIGCHLD disposition (an ignored
+ * SIGCHLD would reap children behind our back). main() calls it once,
+ * before any child is started. 0, or -1 with *cause (heap). */
+int proc_init(char **cause);
+
+/* proc_spawn: starts argv (argv[0] looked up on PATH; never a shell) with
+ * stdin from /dev/null, stdout and stderr to fresh pipes, every signal
+ * unblocked and SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGCHLD and SIGQUIT at
+ * their defaults, in a new process group it leads, in opts->cwd with
+ * opts->env merged over our environment (opts may be NULL). On success
+ * fills *out (the caller owns its descriptors: proc_kill then proc_close)
+ * and returns 0. Else returns -1, *out holds nothing to release, and
+ * *cause (heap) is "command not found: foo", "permission denied: foo",
+ * "cwd /x: No such file or directory" or another sentence. */
+int proc_spawn(struct proc *out, char *const argv[],
+    const struct proc_opts *opts, char **cause);
+
+/* proc_poll: whether the leader has exited, without reaping it (it stays a
+ * zombie, so its pid and group id cannot be reused until proc_kill). On
+ * exit records exit_code/signal and sets p->exited. Returns 1 when it has
+ * exited, 0 while it runs, -1 on error (errno set). Never blocks. */
+int proc_poll(struct proc *p);
+
+/* proc_kill: sends SIGKILL to the whole group (when the leader is not yet
+ * reaped, so the group id is still ours), then reaps the leader (recording
+ * its status unless proc_poll already did) and every other member of the
+ * group that is our child, including orphans re-parented to us. Blocks
+ * only while killed processes die. Idempotent; a no-op when pid is -1.
+ * Descriptors are left open. */
+void proc_kill(struct proc *p);
+
+/* proc_close: closes the pipes and the pidfd that are still open and sets
+ * them to -1. Does not kill: call proc_kill first. */
+void proc_close(struct proc *p);
+
+/* proc_signal_name: "SIGKILL" for SIGKILL, "SIG42" when it has no name;
+ * written into buf (n bytes, 16 is enough); returns buf. */
+const char *proc_signal_name(int sig, char *buf, size_t n);
+
+#endif
