@@ -12,7 +12,7 @@ packages=(
 	# tests: unit, sanitizers, fuzzers, black-box
 	libcmocka-dev clang libclang-rt-14-dev jq openssl procps iproute2
 	# real parts the tests, demo and benchmarks start on loopback
-	nginx-light monitoring-plugins-basic wrk
+	nginx-light monitoring-plugins-basic wrk time hyperfine
 )
 
 missing=()

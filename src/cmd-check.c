@@ -7,6 +7,7 @@
 
 #include "cmd.h"
 #include "engine.h"
+#include "expr.h"
 #include "runbook.h"
 #include "util/timeutil.h"
 #include "util/xmalloc.h"
@@ -178,6 +179,27 @@ print_summary(const struct runbook *rb, json_t *list, enum probe_state worst,
 	    counts[STATE_SKIPPED], secs);
 }
 
+/* For a row that is ok: the last expectation (usually the most specific)
+ * and the value it read, so the table shows what was checked
+ * ("json.used_pct < 95 (17)"). */
+static char *
+ok_detail(const struct runbook *rb, json_t *r)
+{
+	long i = runbook_probe_index(rb, json_string_value(json_object_get(r,
+	    "id")));
+	const struct expr *e;
+	char *got, *detail;
+
+	if (i < 0 || rb->probes[i].nexpect == 0)
+		return NULL;
+	e = rb->probes[i].expect[rb->probes[i].nexpect - 1];
+	got = expr_explain(e, r, time_now());
+	detail = *got != '\0' ? xasprintf("%s (%s)", expr_source(e), got) :
+	    xstrdup(expr_source(e));
+	free(got);
+	return detail;
+}
+
 static void
 print_table(const struct runbook *rb, json_t *list, const struct style *st)
 {
@@ -209,7 +231,7 @@ print_table(const struct runbook *rb, json_t *list, const struct style *st)
 		for (j = i; j < json_array_size(list); j++) {
 			const char *state, *reason;
 			json_t *lat;
-			char latency[32] = "-";
+			char latency[32] = "-", *detail = NULL;
 
 			q = json_array_get(list, j);
 			if (strcmp(json_string_value(json_object_get(q,
@@ -222,13 +244,17 @@ print_table(const struct runbook *rb, json_t *list, const struct style *st)
 			if (json_is_number(lat))
 				duration_format(json_number_value(lat),
 				    latency, sizeof(latency));
-			printf("  %s%-8s%s  %-*s  %7s  %s\n",
+			if (reason == NULL && strcmp(state, "ok") == 0)
+				detail = ok_detail(rb, q);
+			printf("  %s%-8s%s  %-*s  %7s  %s%s%s\n",
 			    state_color(st, state), state, st->reset, idw,
 			    json_string_value(json_object_get(q, "id")),
-			    latency, reason != NULL ? reason : "");
+			    latency, detail != NULL ? st->dim : "",
+			    detail != NULL ? detail : reason != NULL ? reason :
+			    "", detail != NULL ? st->reset : "");
+			free(detail);
 		}
 	}
-	(void)rb;
 }
 
 static int
@@ -274,7 +300,8 @@ cmd_check_exec(struct cmd_ctx *ctx)
 		    "runbook", rb->id, "status", probe_state_name(
 		    worst == STATE_SKIPPED ? STATE_OK : worst), "probes", list);
 
-		json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
+		    JSON_REAL_PRECISION(9));
 		putchar('\n');
 		json_decref(doc);
 	} else {

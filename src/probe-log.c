@@ -154,7 +154,7 @@ log_read_at(int fd, char *buf, size_t n, off_t at)
 static int
 log_late(const struct log_run *lr)
 {
-	return time_mono() > lr->run->deadline;
+	return lr->run->deadline > 0 && time_mono() > lr->run->deadline;
 }
 
 /* Finds where the last `last` lines of the first `size` bytes begin, by
@@ -516,8 +516,9 @@ log_finish(struct probe_run *run, json_t *out)
  * 200) and `match:` (a PCRE2 regex in UTF mode, compiled once at load).
  * Reads backwards from the end a block at a time until it has the last N
  * lines, so a multi-gigabyte log costs what `tail -n` costs; a line is
- * matched on its first 64 KiB. With `match:`, any matching line makes the
- * kind's verdict critical. A missing file is an error "not_found: PATH". */
+ * matched on its first 64 KiB (bytes that are not UTF-8 match nothing, not
+ * even `.`). With `match:`, any matching line makes the kind's verdict
+ * critical. A missing file is an error "not_found: PATH". */
 const struct probe_kind probe_kind_log = {
 	.name = "log",
 	.alias = NULL,

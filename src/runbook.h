@@ -83,9 +83,17 @@ struct escalation {
 	size_t nbring;
 };
 
+/* One file a runbook was read from; a directory runbook has several. */
+struct runbook_file {
+	char *path;		/* as given, or "<builtin>"; srcpos.file */
+	char *source;		/* its whole text */
+};
+
 struct runbook {
 	char *path;		/* as given, or "<builtin>" */
-	char *source;		/* the whole text, for diagnostics */
+	char *source;		/* the whole text, for diagnostics; for a
+				 * directory, its files joined by "---" lines
+				 * (use runbook_source for diagnostics) */
 	char *id;
 	char *title;
 	char *owner;
@@ -104,12 +112,15 @@ struct runbook {
 	struct failure *failures;
 	size_t nfailures;
 	struct escalation escalation;
+	struct runbook_file *files;	/* in name order; one for a file */
+	size_t nfiles;
 };
 
 /* runbook_load_file: reads, parses and validates the runbook at path. Every
  * problem found is added to d (all of them, not just the first). Returns 0
  * with *out set (the caller frees it with runbook_free) when d has no
- * errors, else -1 and *out is NULL. */
+ * errors, else -1 and *out is NULL. A directory is every *.yaml and *.yml
+ * file in it, in name order, read as one runbook. */
 int runbook_load_file(const char *path, struct runbook **out,
     struct diags *d);
 
@@ -120,6 +131,10 @@ int runbook_load_string(const char *name, const char *text, size_t len,
 
 /* runbook_free: releases rb and everything it owns; NULL is a no-op. */
 void runbook_free(struct runbook *rb);
+
+/* runbook_source: the text of file (a srcpos.file of rb), for diags_add;
+ * NULL when rb was not read from it. */
+const char *runbook_source(const struct runbook *rb, const char *file);
 
 /* runbook_probe_index: the index of the probe named id, or -1. */
 long runbook_probe_index(const struct runbook *rb, const char *id);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Child processes, low level: spawn, poll, kill and reap whole process groups. */
+/* Child processes, low level: spawn, poll, kill and reap process groups. */
 #define _GNU_SOURCE
 
 #include "util/proc.h"
@@ -20,23 +20,16 @@
 #include "util/xmalloc.h"
 
 int
-proc_init(char **cause)
+proc_init(void)
 {
 	struct sigaction sa;
 
-	if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0) {
-		*cause = xasprintf("prctl(PR_SET_CHILD_SUBREAPER): %s",
-		    strerror(errno));
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0)
 		return -1;
-	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_DFL;
 	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGCHLD, &sa, NULL) != 0) {
-		*cause = xasprintf("sigaction(SIGCHLD): %s", strerror(errno));
-		return -1;
-	}
-	return 0;
+	return sigaction(SIGCHLD, &sa, NULL);
 }
 
 static size_t
@@ -156,16 +149,18 @@ setup_actions(posix_spawn_file_actions_t *fa, const char *cwd, int out_w,
 	    (rc = posix_spawn_file_actions_adddup2(fa, err_w,
 	    STDERR_FILENO)) != 0)
 		return rc;
-#if defined(__GLIBC__) && __GLIBC_PREREQ(2, 34)
+#ifdef __GLIBC__
+#if __GLIBC_PREREQ(2, 34)
 	/* Our descriptors are close-on-exec, but a library's may not be. */
 	if ((rc = posix_spawn_file_actions_addclosefrom_np(fa, 3)) != 0)
 		return rc;
+#endif
 #endif
 	return 0;
 }
 
 static char *
-spawn_cause(int err, const char *cmd)
+child_cause(int err, const char *cmd)
 {
 	switch (err) {
 	case ENOENT:
@@ -242,7 +237,7 @@ proc_spawn(struct proc *out, char *const argv[],
 	rc = posix_spawnp(&pid, argv[0], &fa, &attr, argv,
 	    env != NULL ? env : environ);
 	if (rc != 0) {
-		*cause = spawn_cause(rc, argv[0]);
+		*cause = child_cause(rc, argv[0]);
 		goto out;
 	}
 	out->pidfd = pidfd_open(pid, 0);
@@ -316,19 +311,18 @@ proc_kill(struct proc *p)
 	int status;
 	pid_t r;
 
-	if (p->pid < 0)
+	/* Once reaped, the group id may name someone else's group. */
+	if (p->pid < 0 || p->reaped)
 		return;
-	if (!p->reaped) {
-		/* The unreaped leader (alive or a zombie) pins its pid, so
-		 * the group id still names our group. */
-		kill(-p->pid, SIGKILL);
-		do {
-			r = waitpid(p->pid, &status, 0);
-		} while (r < 0 && errno == EINTR);
-		if (r == p->pid && !p->exited)
-			record_status(p, status);
-		p->reaped = 1;
-	}
+	/* The unreaped leader (alive or a zombie) pins its pid, so the group
+	 * id still names our group. */
+	kill(-p->pid, SIGKILL);
+	do {
+		r = waitpid(p->pid, &status, 0);
+	} while (r < 0 && errno == EINTR);
+	if (r == p->pid && !p->exited)
+		record_status(p, status);
+	p->reaped = 1;
 	/* Everything else in the group got SIGKILL too; orphans among them
 	 * were re-parented to us (the subreaper), so this ends soon. */
 	for (;;) {

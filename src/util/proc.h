@@ -12,8 +12,8 @@
 struct proc {
 	pid_t pid;		/* the leader and the group id; -1: none */
 	int pidfd;		/* readable once the leader exits; -1: none */
-	int out_fd;		/* read end of its stdout, non-blocking; -1 */
-	int err_fd;		/* read end of its stderr, non-blocking; -1 */
+	int out_fd;		/* its stdout, non-blocking; -1: none */
+	int err_fd;		/* its stderr, non-blocking; -1: none */
 	int exited;		/* the leader's status below is known */
 	int reaped;		/* the leader is reaped (proc_kill ran) */
 	int exit_code;		/* its exit code, or -1 when killed */
@@ -33,8 +33,9 @@ struct proc_opts {
  * so that orphaned grandchildren are re-parented to us and reaped by
  * proc_kill, and restores the default SIGCHLD disposition (an ignored
  * SIGCHLD would reap children behind our back). main() calls it once,
- * before any child is started. 0, or -1 with *cause (heap). */
-int proc_init(char **cause);
+ * before any child is started. Returns 0, or -1 with errno set; a failure
+ * is not fatal (orphans then go to init, still killed with their group). */
+int proc_init(void);
 
 /* proc_spawn: starts argv (argv[0] looked up on PATH; never a shell) with
  * stdin from /dev/null, stdout and stderr to fresh pipes, every signal

@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: MIT */
+/* Diagnostics: FILE:LINE:COL messages with the source line and a caret. */
+#include "diag.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DIAG_TABSTOP 8
+
+void
+diags_init(struct diags *d)
+{
+	memset(d, 0, sizeof(*d));
+}
+
+void
+diags_dispose(struct diags *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->n; i++) {
+		free(d->v[i].file);
+		free(d->v[i].message);
+		free(d->v[i].hint);
+		free(d->v[i].source_line);
+	}
+	free(d->v);
+	diags_init(d);
+}
+
+/* The text of line (1-based) of source, without its line ending; NULL when
+ * there is no such line. Text after the last newline is a line only when it
+ * is not empty. */
+static char *
+source_line_copy(const char *source, int line)
+{
+	const char *p = source, *end;
+	size_t len;
+	int n;
+
+	if (source == NULL || line < 1)
+		return NULL;
+	for (n = 1; n < line; n++) {
+		p = strchr(p, '\n');
+		if (p == NULL)
+			return NULL;
+		p++;
+	}
+	if (*p == '\0')
+		return NULL;
+	end = strchr(p, '\n');
+	len = end != NULL ? (size_t)(end - p) : strlen(p);
+	if (len > 0 && p[len - 1] == '\r')
+		len--;
+	return xstrndup(p, len);
+}
+
+void
+diags_add(struct diags *d, enum diag_level level, struct srcpos pos,
+    const char *source, const char *hint, const char *fmt, ...)
+{
+	struct diag *g;
+	va_list ap;
+
+	if (d->n == d->cap) {
+		d->cap = d->cap != 0 ? d->cap * 2 : 16;
+		d->v = xreallocarray(d->v, d->cap, sizeof(*d->v));
+	}
+	g = &d->v[d->n++];
+	memset(g, 0, sizeof(*g));
+	g->level = level;
+	g->file = xstrdup(pos.file != NULL ? pos.file : "<input>");
+	g->line = pos.line > 0 ? pos.line : 0;
+	g->col = g->line > 0 && pos.col > 0 ? pos.col : 0;
+	va_start(ap, fmt);
+	g->message = xvasprintf(fmt, ap);
+	va_end(ap);
+	g->hint = xstrdup(hint);
+	g->source_line = source_line_copy(source, g->line);
+	if (level == DIAG_ERROR)
+		d->errors++;
+	else
+		d->warnings++;
+}
+
+static int
+diag_cmp(const struct diag *a, const struct diag *b)
+{
+	int c = strcmp(a->file, b->file);
+
+	if (c != 0)
+		return c;
+	if (a->line != b->line)
+		return a->line < b->line ? -1 : 1;
+	if (a->col != b->col)
+		return a->col < b->col ? -1 : 1;
+	return 0;
+}
+
+void
+diags_sort(struct diags *d)
+{
+	size_t i, j;
+
+	/* Insertion sort: stable, and the lists are short and mostly in
+	 * order already. */
+	for (i = 1; i < d->n; i++) {
+		struct diag tmp = d->v[i];
+
+		for (j = i; j > 0 && diag_cmp(&d->v[j - 1], &tmp) > 0; j--)
+			d->v[j] = d->v[j - 1];
+		d->v[j] = tmp;
+	}
+}
+
+/* Prints line with tabs expanded; returns the display width of its first
+ * upto bytes (UTF-8 continuation bytes take no width), for the caret. */
+static size_t
+print_expanded(FILE *out, const char *line, size_t upto)
+{
+	size_t i, width = 0, caret = 0;
+
+	for (i = 0; line[i] != '\0'; i++) {
+		unsigned char c = (unsigned char)line[i];
+
+		if (i == upto)
+			caret = width;
+		if (c == '\t') {
+			do
+				fputc(' ', out);
+			while (++width % DIAG_TABSTOP != 0);
+			continue;
+		}
+		fputc(c, out);
+		if ((c & 0xc0) != 0x80)
+			width++;
+	}
+	if (i <= upto)
+		caret = width + (upto - i);
+	return caret;
+}
+
+void
+diags_print(const struct diags *d, FILE *out)
+{
+	size_t i, caret;
+
+	for (i = 0; i < d->n; i++) {
+		const struct diag *g = &d->v[i];
+		const char *level = g->level == DIAG_ERROR ? "error" :
+		    "warning";
+
+		if (g->line > 0 && g->col > 0)
+			fprintf(out, "triage: %s:%d:%d: %s: %s\n", g->file,
+			    g->line, g->col, level, g->message);
+		else if (g->line > 0)
+			fprintf(out, "triage: %s:%d: %s: %s\n", g->file,
+			    g->line, level, g->message);
+		else
+			fprintf(out, "triage: %s: %s: %s\n", g->file, level,
+			    g->message);
+		if (g->source_line != NULL) {
+			fputs("    ", out);
+			caret = print_expanded(out, g->source_line,
+			    g->col > 0 ? (size_t)g->col - 1 : 0);
+			fputc('\n', out);
+			if (g->col > 0)
+				fprintf(out, "    %*s^\n", (int)caret, "");
+		}
+		if (g->hint != NULL)
+			fprintf(out, "  hint: %s\n", g->hint);
+	}
+}

@@ -1,0 +1,494 @@
+/* SPDX-License-Identifier: MIT */
+/* libcurl on the event loop: the multi socket API over loop.h, a pool of
+ * easy handles, and the mapping of curl errors to operator reasons. */
+#include "net.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/xmalloc.h"
+
+/* Idle easy handles kept for reuse per loop; more are freed on put. */
+#define NET_POOL_MAX 256
+/* Idle connections kept in the multi handle's cache. libcurl's default
+ * follows the number of transfers in flight, which drops keep-alive
+ * connections as a burst of probes drains. */
+#define NET_MAX_CONNECTS 256
+
+/* One pooled easy handle; CURLOPT_PRIVATE points here. */
+struct net_easy {
+	CURL *easy;
+	net_done_fn done;
+	void *arg;
+	int active;		/* in the multi handle */
+	int dirty;		/* options set since the last reset */
+	unsigned long tag;	/* of the configuration it was set up for */
+	char errbuf[CURL_ERROR_SIZE];
+};
+
+/* An idle handle; the tag is copied here so a search stays in one array. */
+struct net_idle {
+	unsigned long tag;
+	struct net_easy *w;
+};
+
+struct net {
+	struct loop *loop;
+	CURLM *multi;
+	struct loop_timer timer;
+	struct net_idle *pool;	/* a stack: the last put is on top */
+	size_t npool;
+};
+
+static pthread_once_t net_once = PTHREAD_ONCE_INIT;
+static atomic_ulong net_tags;
+
+static void
+net_global_init(void)
+{
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		fprintf(stderr, "triage: libcurl failed to initialise\n");
+		abort();
+	}
+}
+
+static struct net_easy *
+net_easy_of(CURL *easy)
+{
+	char *priv = NULL;
+
+	curl_easy_getinfo(easy, CURLINFO_PRIVATE, &priv);
+	return (struct net_easy *)(void *)priv;
+}
+
+/* Options every handle carries, set again after each reset. */
+static void
+net_easy_defaults(struct net_easy *w)
+{
+	curl_easy_setopt(w->easy, CURLOPT_PRIVATE, w);
+	curl_easy_setopt(w->easy, CURLOPT_ERRORBUFFER, w->errbuf);
+	curl_easy_setopt(w->easy, CURLOPT_NOSIGNAL, 1L);
+	w->errbuf[0] = '\0';
+	w->done = NULL;
+	w->arg = NULL;
+	w->dirty = 0;
+}
+
+/* Dispatches every finished transfer to its callback. */
+static void
+net_check_done(struct net *n)
+{
+	CURLMsg *msg;
+	int left;
+
+	while ((msg = curl_multi_info_read(n->multi, &left)) != NULL) {
+		struct net_easy *w;
+		CURLcode rc;
+
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		w = net_easy_of(msg->easy_handle);
+		rc = msg->data.result;
+		curl_multi_remove_handle(n->multi, w->easy);
+		w->active = 0;
+		/* The callback may put the handle back or start others. */
+		if (w->done != NULL)
+			w->done(w->arg, rc);
+	}
+}
+
+static void
+net_on_io(void *arg, int fd, unsigned events)
+{
+	struct net *n = arg;
+	int flags = 0, running;
+
+	if (events & LOOP_READ)
+		flags |= CURL_CSELECT_IN;
+	if (events & LOOP_WRITE)
+		flags |= CURL_CSELECT_OUT;
+	if (events & LOOP_ERROR)
+		flags |= CURL_CSELECT_ERR;
+	curl_multi_socket_action(n->multi, fd, flags, &running);
+	net_check_done(n);
+}
+
+static void
+net_on_timer(void *arg)
+{
+	struct net *n = arg;
+	int running;
+
+	curl_multi_socket_action(n->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	net_check_done(n);
+}
+
+static int
+net_socket_cb(CURL *easy, curl_socket_t s, int what, void *userp,
+    void *socketp)
+{
+	struct net *n = userp;
+	unsigned events = 0;
+
+	(void)easy;
+	(void)socketp;
+	if (what == CURL_POLL_REMOVE) {
+		loop_io_del(n->loop, s);
+		return 0;
+	}
+	if (what & CURL_POLL_IN)
+		events |= LOOP_READ;
+	if (what & CURL_POLL_OUT)
+		events |= LOOP_WRITE;
+	return loop_io_add(n->loop, s, events, net_on_io, n) == 0 ? 0 : -1;
+}
+
+/* libcurl asks for one timer; it must not be driven from inside this
+ * callback, so even a 0 ms timeout goes through the loop. */
+static int
+net_timer_cb(CURLM *multi, long timeout_ms, void *userp)
+{
+	struct net *n = userp;
+
+	(void)multi;
+	if (timeout_ms < 0)
+		loop_timer_stop(n->loop, &n->timer);
+	else
+		loop_timer_after(n->loop, &n->timer,
+		    (double)timeout_ms / 1000.0);
+	return 0;
+}
+
+static void
+net_free(void *ptr)
+{
+	struct net *n = ptr;
+	size_t i;
+
+	curl_multi_cleanup(n->multi);
+	loop_timer_stop(n->loop, &n->timer);
+	for (i = 0; i < n->npool; i++) {
+		curl_easy_cleanup(n->pool[i].w->easy);
+		free(n->pool[i].w);
+	}
+	free(n->pool);
+	free(n);
+}
+
+struct net *
+net_get(struct loop *l)
+{
+	struct net *n = loop_slot_get(l, LOOP_SLOT_CURL);
+
+	if (n != NULL)
+		return n;
+	pthread_once(&net_once, net_global_init);
+	n = xcalloc(1, sizeof(*n));
+	n->loop = l;
+	n->multi = curl_multi_init();
+	if (n->multi == NULL) {
+		fprintf(stderr, "triage: curl_multi_init failed\n");
+		abort();
+	}
+	loop_timer_init(&n->timer, net_on_timer, n);
+	n->pool = xcalloc(NET_POOL_MAX, sizeof(*n->pool));
+	curl_multi_setopt(n->multi, CURLMOPT_SOCKETFUNCTION, net_socket_cb);
+	curl_multi_setopt(n->multi, CURLMOPT_SOCKETDATA, n);
+	curl_multi_setopt(n->multi, CURLMOPT_TIMERFUNCTION, net_timer_cb);
+	curl_multi_setopt(n->multi, CURLMOPT_TIMERDATA, n);
+	curl_multi_setopt(n->multi, CURLMOPT_MAXCONNECTS,
+	    (long)NET_MAX_CONNECTS);
+	loop_slot_set(l, LOOP_SLOT_CURL, n, net_free);
+	return n;
+}
+
+unsigned long
+net_tag_new(void)
+{
+	return atomic_fetch_add(&net_tags, 1) + 1;
+}
+
+CURL *
+net_easy_get(struct net *n, unsigned long tag, int *reused)
+{
+	struct net_easy *w;
+	size_t i, j;
+
+	*reused = 0;
+	if (n->npool == 0) {
+		w = xcalloc(1, sizeof(*w));
+		w->easy = curl_easy_init();
+		if (w->easy == NULL) {
+			fprintf(stderr, "triage: curl_easy_init failed\n");
+			abort();
+		}
+		net_easy_defaults(w);
+		w->tag = tag;
+		return w->easy;
+	}
+	/* A handle already set up under this tag skips the reset and the
+	 * caller's options, a good part of the cost of a short transfer. */
+	i = n->npool - 1;
+	for (j = n->npool; tag != 0 && j > 0; j--) {
+		if (n->pool[j - 1].tag == tag) {
+			i = j - 1;
+			break;
+		}
+	}
+	w = n->pool[i].w;
+	n->pool[i] = n->pool[--n->npool];
+	if (tag != 0 && w->tag == tag && w->dirty) {
+		*reused = 1;
+	} else if (w->dirty) {
+		curl_easy_reset(w->easy);
+		net_easy_defaults(w);
+	}
+	w->tag = tag;
+	w->errbuf[0] = '\0';
+	return w->easy;
+}
+
+void
+net_easy_put(struct net *n, CURL *easy)
+{
+	struct net_easy *w;
+
+	if (easy == NULL)
+		return;
+	w = net_easy_of(easy);
+	if (w->active)
+		net_remove(n, easy);
+	if (n->npool == NET_POOL_MAX) {
+		curl_easy_cleanup(easy);
+		free(w);
+		return;
+	}
+	w->dirty = 1;
+	w->done = NULL;
+	w->arg = NULL;
+	n->pool[n->npool].tag = w->tag;
+	n->pool[n->npool].w = w;
+	n->npool++;
+}
+
+int
+net_add(struct net *n, CURL *easy, net_done_fn done, void *arg,
+    char **cause)
+{
+	struct net_easy *w = net_easy_of(easy);
+	CURLMcode mc;
+
+	w->done = done;
+	w->arg = arg;
+	w->errbuf[0] = '\0';
+	mc = curl_multi_add_handle(n->multi, easy);
+	if (mc != CURLM_OK) {
+		*cause = xasprintf("curl: %s", curl_multi_strerror(mc));
+		return -1;
+	}
+	w->active = 1;
+	return 0;
+}
+
+void
+net_remove(struct net *n, CURL *easy)
+{
+	struct net_easy *w = net_easy_of(easy);
+
+	if (!w->active)
+		return;
+	curl_multi_remove_handle(n->multi, easy);
+	w->active = 0;
+}
+
+static int
+net_is_tls_error(CURLcode rc)
+{
+	switch (rc) {
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_SSL_ENGINE_NOTFOUND:
+	case CURLE_SSL_ENGINE_SETFAILED:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CIPHER:
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_ENGINE_INITFAILED:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_SHUTDOWN_FAILED:
+	case CURLE_SSL_CRL_BADFILE:
+	case CURLE_SSL_ISSUER_ERROR:
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+	case CURLE_SSL_INVALIDCERTSTATUS:
+	case CURLE_SSL_CLIENTCERT:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* The reason a socket error names, or NULL. */
+static const char *
+net_errno_reason(long err)
+{
+	switch (err) {
+	case ECONNREFUSED:
+		return "connection_refused";
+	case ECONNRESET:
+	case EPIPE:
+		return "connection_reset";
+	case EHOSTUNREACH:
+		return "host_unreachable";
+	case ENETUNREACH:
+		return "network_unreachable";
+	case ETIMEDOUT:
+		return "timeout";
+	default:
+		return NULL;
+	}
+}
+
+const char *
+net_reason(CURL *easy, CURLcode rc, char *out, size_t n)
+{
+	struct net_easy *w = net_easy_of(easy);
+	const char *detail = curl_easy_strerror(rc);
+	const char *code = NULL;
+	long err = 0;
+
+	if (w != NULL && w->errbuf[0] != '\0')
+		detail = w->errbuf;
+	switch (rc) {
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_RESOLVE_PROXY:
+		code = "dns_failure";
+		break;
+	case CURLE_OPERATION_TIMEDOUT:
+		code = "timeout";
+		break;
+	case CURLE_TOO_MANY_REDIRECTS:
+		code = "too_many_redirects";
+		break;
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+	case CURLE_SSL_CONNECT_ERROR:
+		/* A refused or reset socket says more than curl's code. */
+		curl_easy_getinfo(easy, CURLINFO_OS_ERRNO, &err);
+		code = net_errno_reason(err);
+		break;
+	default:
+		break;
+	}
+	if (code != NULL)
+		snprintf(out, n, "%s", code);
+	else if (net_is_tls_error(rc))
+		snprintf(out, n, "tls_error: %s", detail);
+	else if (detail != curl_easy_strerror(rc))
+		snprintf(out, n, "curl: %s (%s)", curl_easy_strerror(rc),
+		    detail);
+	else
+		snprintf(out, n, "curl: %s", detail);
+	return out;
+}
+
+/* A host name: letters, digits, '-', '.', '_' and non-ASCII (IDN). */
+static int
+net_is_hostname(const char *s)
+{
+	if (*s == '\0' || *s == '.' || *s == '-')
+		return 0;
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+		    c == '_' || c >= 0x80))
+			return 0;
+	}
+	return 1;
+}
+
+int
+net_hostport_parse(struct net_hostport *out, const char *s, long def_port,
+    char **cause)
+{
+	const char *colon, *port = NULL;
+	char *host = NULL;
+	struct in6_addr a6;
+
+	memset(out, 0, sizeof(*out));
+	if (strstr(s, "://") != NULL) {
+		*cause = xasprintf("\"%s\": expected HOST:PORT, not a URL",
+		    s);
+		return -1;
+	}
+	if (*s == '[') {
+		const char *end = strchr(s, ']');
+
+		if (end == NULL) {
+			*cause = xasprintf("\"%s\": missing ']' after the "
+			    "IPv6 address", s);
+			return -1;
+		}
+		host = xstrndup(s + 1, (size_t)(end - s - 1));
+		if (inet_pton(AF_INET6, host, &a6) != 1) {
+			*cause = xasprintf("\"%s\": \"%s\" is not an IPv6 "
+			    "address", s, host);
+			goto fail;
+		}
+		out->v6 = 1;
+		if (end[1] == ':')
+			port = end + 2;
+		else if (end[1] != '\0') {
+			*cause = xasprintf("\"%s\": expected ':PORT' after "
+			    "']'", s);
+			goto fail;
+		}
+	} else {
+		colon = strchr(s, ':');
+		if (colon != NULL && strchr(colon + 1, ':') != NULL) {
+			*cause = xasprintf("\"%s\": write an IPv6 address in "
+			    "brackets, as [::1]:PORT", s);
+			return -1;
+		}
+		host = colon != NULL ? xstrndup(s, (size_t)(colon - s)) :
+		    xstrdup(s);
+		if (!net_is_hostname(host)) {
+			*cause = xasprintf("\"%s\": \"%s\" is not a host name "
+			    "or address; expected HOST:PORT", s, host);
+			goto fail;
+		}
+		if (colon != NULL)
+			port = colon + 1;
+	}
+	if (port == NULL) {
+		if (def_port == 0) {
+			*cause = xasprintf("\"%s\": missing the port; expected "
+			    "HOST:PORT", s);
+			goto fail;
+		}
+		out->port = def_port;
+	} else if (*port < '0' || *port > '9' ||
+	    str_to_long(port, 1, 65535, &out->port) != 0) {
+		*cause = xasprintf("\"%s\": port \"%s\" is not a number from "
+		    "1 to 65535", s, port);
+		goto fail;
+	}
+	out->host = host;
+	return 0;
+fail:
+	free(host);
+	return -1;
+}
+
+char *
+net_hostport_url(const char *scheme, const char *host, long port)
+{
+	if (strchr(host, ':') != NULL)
+		return xasprintf("%s://[%s]:%ld/", scheme, host, port);
+	return xasprintf("%s://%s:%ld/", scheme, host, port);
+}

@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: MIT */
+/* libcurl on the event loop: one multi handle per loop, driven by the multi
+ * socket API, a pool of easy handles, and the operator reasons for errors.
+ *
+ * A kind takes an easy handle with net_easy_get(), sets its options, and
+ * hands it to net_add() with a completion callback. The callback runs from a
+ * loop callback (never inside net_add) once the transfer is over, after the
+ * handle has left the multi handle; the kind reads what it needs and gives
+ * the handle back with net_easy_put(). Connections stay in the multi
+ * handle's cache, so transfers to one server reuse them. */
+#ifndef TRIAGE_NET_H
+#define TRIAGE_NET_H
+
+#include <curl/curl.h>
+#include <stddef.h>
+
+#include "loop.h"
+
+struct net;
+
+typedef void (*net_done_fn)(void *arg, CURLcode rc);
+
+/* net_get: the net of loop l, created on first use and freed by
+ * loop_free(l). Never NULL (aborts when libcurl cannot start). */
+struct net *net_get(struct loop *l);
+
+/* net_tag_new: a number unique in this process, naming one configuration
+ * of easy handles (a prepared probe) for net_easy_get. Thread-safe. */
+unsigned long net_tag_new(void);
+
+/* net_easy_get: an easy handle with CURLOPT_NOSIGNAL and an error buffer;
+ * from the pool when one is idle. When tag is non-zero and the handle was
+ * last set up under the same tag, *reused is 1 and the handle keeps every
+ * option that caller set (only per-transfer ones need setting again);
+ * otherwise *reused is 0 and all other options are at their defaults. The
+ * caller must not set CURLOPT_PRIVATE or CURLOPT_ERRORBUFFER. Give it back
+ * with net_easy_put(). */
+CURL *net_easy_get(struct net *n, unsigned long tag, int *reused);
+
+/* net_easy_put: returns easy (from net_easy_get) to the pool, stopping its
+ * transfer if one is running; the handle is reset when it is next taken
+ * under another tag. Frees it when the pool is full. NULL is a no-op. */
+void net_easy_put(struct net *n, CURL *easy);
+
+/* net_add: starts the transfer set up on easy (from net_easy_get). done(arg,
+ * rc) runs once when it is over, from a loop callback. 0, or -1 with
+ * *cause (heap) when libcurl refuses it; done is then never called. */
+int net_add(struct net *n, CURL *easy, net_done_fn done, void *arg,
+    char **cause);
+
+/* net_remove: stops the transfer on easy at once (cancel); done is not
+ * called. A no-op when easy is not in a transfer. */
+void net_remove(struct net *n, CURL *easy);
+
+/* A parsed "host:port". */
+struct net_hostport {
+	char *host;		/* heap; an IPv6 address without brackets */
+	long port;		/* 1-65535 */
+	int v6;			/* host is an IPv6 address */
+};
+
+/* net_hostport_parse: "host:port" or "[v6addr]:port" into out; when
+ * def_port is non-zero the port may be left out ("host", "[::1]"). 0, or
+ * -1 with *cause (heap) saying what is wrong. Free out->host on success. */
+int net_hostport_parse(struct net_hostport *out, const char *s,
+    long def_port, char **cause);
+
+/* net_hostport_url: "scheme://host:port/" with brackets around an IPv6
+ * host; heap, the caller frees it. */
+char *net_hostport_url(const char *scheme, const char *host, long port);
+
+/* net_reason: the operator's reason for a failed transfer on easy (from
+ * net_easy_get) into out: "connection_refused", "dns_failure", "timeout",
+ * "host_unreachable", "network_unreachable", "connection_reset",
+ * "too_many_redirects", "tls_error: <detail>", else "curl: <message>".
+ * Returns out. */
+const char *net_reason(CURL *easy, CURLcode rc, char *out, size_t n);
+
+#endif

@@ -1,0 +1,541 @@
+/* SPDX-License-Identifier: MIT */
+/* The `http` probe kind: one HTTP(S) request through libcurl on the loop. */
+#include <ctype.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "net.h"
+#include "probe.h"
+#include "util/buf.h"
+#include "util/xmalloc.h"
+
+#ifndef TRIAGE_VERSION
+#define TRIAGE_VERSION "dev"
+#endif
+
+#define HTTP_MAX_REDIRS 10L
+/* curl's own timeout is only a safety net behind the engine's. */
+#define HTTP_TIMEOUT_SLACK 1.0
+
+/* What prepare() compiles from the probe's keys. */
+struct http_conf {
+	const char *url;	/* borrowed from p->params */
+	char *method;		/* upper case; NULL: GET, or POST with a body */
+	const char *body;	/* borrowed; NULL: none */
+	size_t body_len;
+	struct curl_slist *headers;
+	size_t max_body;
+	int follow;
+	int insecure;
+	const char *cacert;	/* borrowed; NULL: the system's */
+	int fresh;
+	unsigned long tag;	/* for net_easy_get */
+};
+
+/* One run's state. */
+struct http_run {
+	struct probe_run *run;
+	const struct http_conf *conf;
+	struct net *net;
+	CURL *easy;
+	struct buf body;
+};
+
+static const struct field_spec http_fields[] = {
+	{ "http", FIELD_STRING, FIELD_REQUIRED,
+	    "the URL to request (http:// or https://)" },
+	{ "method", FIELD_STRING, 0,
+	    "request method: GET, or POST when there is a body" },
+	{ "headers", FIELD_MAP, 0, "request headers, name: value" },
+	{ "body", FIELD_STRING, 0, "the request body" },
+	{ "follow", FIELD_BOOL, 0, "follow redirects (at most 10)" },
+	{ "max_body", FIELD_SIZE, 0,
+	    "response body bytes kept (default 1MiB); the rest is cut" },
+	{ "insecure", FIELD_BOOL, 0, "do not verify the TLS certificate" },
+	{ "cacert", FIELD_STRING, 0, "CA bundle file to verify the server" },
+	{ "fresh", FIELD_BOOL, 0,
+	    "use a new connection and close it afterwards" },
+	{ NULL, FIELD_STRING, 0, NULL },
+};
+
+static void
+http_conf_free(struct http_conf *c)
+{
+	if (c == NULL)
+		return;
+	free(c->method);
+	curl_slist_free_all(c->headers);
+	free(c);
+}
+
+/* The URL must parse and be http or https. */
+static int
+http_check_url(const char *url, char **cause)
+{
+	CURLU *u = curl_url();
+	CURLUcode uc;
+	char *scheme = NULL;
+	int rc = -1;
+
+	if (u == NULL) {
+		*cause = xstrdup("out of memory");
+		return -1;
+	}
+	if (strstr(url, "://") == NULL) {
+		*cause = xasprintf("\"%s\" is not a URL: start it with "
+		    "http:// or https://", url);
+		goto out;
+	}
+	uc = curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME);
+	if (uc != CURLUE_OK) {
+		*cause = xasprintf("invalid URL \"%s\": %s", url,
+		    curl_url_strerror(uc));
+		goto out;
+	}
+	if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0)) {
+		*cause = xasprintf("URL scheme \"%s\" is not supported: use "
+		    "http:// or https://", scheme != NULL ? scheme : "");
+		goto out;
+	}
+	rc = 0;
+out:
+	curl_free(scheme);
+	curl_url_cleanup(u);
+	return rc;
+}
+
+/* A header name is an HTTP token. */
+static int
+http_is_token(const char *s)
+{
+	static const char extra[] = "!#$%&'*+-.^_`|~";
+
+	if (*s == '\0')
+		return 0;
+	for (; *s != '\0'; s++) {
+		if (!isalnum((unsigned char)*s) && strchr(extra, *s) == NULL)
+			return 0;
+	}
+	return 1;
+}
+
+static int
+http_add_header(struct http_conf *c, const char *line, char **cause)
+{
+	struct curl_slist *l = curl_slist_append(c->headers, line);
+
+	if (l == NULL) {
+		*cause = xstrdup("out of memory");
+		return -1;
+	}
+	c->headers = l;
+	return 0;
+}
+
+/* The request headers as curl's list, with our User-Agent unless the
+ * runbook gives one (a header line costs curl less than CURLOPT_USERAGENT,
+ * which it formats anew for every request). */
+static int
+http_build_headers(struct probe *p, struct http_conf *c, char **cause)
+{
+	json_t *headers = probe_param(p, "headers"), *v;
+	const char *name;
+	int have_agent = 0;
+
+	json_object_foreach(headers, name, v) {
+		const char *value = json_is_string(v) ? json_string_value(v) :
+		    "";
+		char *line;
+
+		if (!http_is_token(name)) {
+			*cause = xasprintf("header name \"%s\" is not valid",
+			    name);
+			return -1;
+		}
+		if (strpbrk(value, "\r\n") != NULL) {
+			*cause = xasprintf("header \"%s\" has a line break "
+			    "in its value", name);
+			return -1;
+		}
+		if (strcasecmp(name, "User-Agent") == 0)
+			have_agent = 1;
+		/* "Name;" is curl's way to send a header with no value. */
+		if (*value == '\0')
+			line = xasprintf("%s;", name);
+		else
+			line = xasprintf("%s: %s", name, value);
+		if (http_add_header(c, line, cause) != 0) {
+			free(line);
+			return -1;
+		}
+		free(line);
+	}
+	if (!have_agent)
+		return http_add_header(c, "User-Agent: triage/" TRIAGE_VERSION,
+		    cause);
+	return 0;
+}
+
+static int
+http_prepare(struct probe *p, char **cause)
+{
+	struct http_conf *c = xcalloc(1, sizeof(*c));
+	const char *method = probe_param_str(p, "method", NULL);
+	json_t *body = probe_param(p, "body");
+	double max_body;
+	size_t i;
+
+	c->url = probe_param_str(p, "http", NULL);
+	if (c->url == NULL) {
+		*cause = xstrdup("http needs a URL");
+		p->err_field = "http";
+		goto fail;
+	}
+	if (http_check_url(c->url, cause) != 0) {
+		p->err_field = "http";
+		goto fail;
+	}
+	if (method != NULL) {
+		size_t len = strlen(method);
+
+		c->method = xstrdup(method);
+		for (i = 0; i < len; i++) {
+			if (!isalpha((unsigned char)method[i]))
+				break;
+			c->method[i] = (char)toupper((unsigned char)method[i]);
+		}
+		if (len == 0 || len > 32 || i != len) {
+			*cause = xasprintf("method \"%s\" is not an HTTP "
+			    "method (GET, HEAD, POST, PUT, ...)", method);
+			p->err_field = "method";
+			goto fail;
+		}
+	}
+	if (json_is_string(body)) {
+		c->body = json_string_value(body);
+		c->body_len = json_string_length(body);
+	}
+	if (http_build_headers(p, c, cause) != 0) {
+		p->err_field = "headers";
+		goto fail;
+	}
+	max_body = probe_param_num(p, "max_body", (double)PROBE_BODY_MAX);
+	if (max_body < 1 || max_body > (double)SIZE_MAX / 2) {
+		*cause = xstrdup("max_body must be at least 1 byte");
+		p->err_field = "max_body";
+		goto fail;
+	}
+	c->max_body = (size_t)max_body;
+	c->follow = probe_param_bool(p, "follow", 0);
+	c->insecure = probe_param_bool(p, "insecure", 0);
+	c->cacert = probe_param_str(p, "cacert", NULL);
+	c->fresh = probe_param_bool(p, "fresh", 0);
+	c->tag = net_tag_new();
+	p->priv = c;
+	return 0;
+fail:
+	http_conf_free(c);
+	return -1;
+}
+
+static void
+http_release(struct probe *p)
+{
+	http_conf_free(p->priv);
+	p->priv = NULL;
+}
+
+/* Keeps the body up to max_body; past it the transfer is aborted (curl
+ * then reports a write error, which on_done takes as success). */
+static size_t
+http_on_body(char *ptr, size_t size, size_t nmemb, void *arg)
+{
+	struct http_run *hr = arg;
+	size_t n = size * nmemb;
+
+	if (buf_append(&hr->body, ptr, n) != 0)
+		return 0;
+	return n;
+}
+
+static void
+http_on_done(void *arg, CURLcode rc)
+{
+	struct http_run *hr = arg;
+	struct probe_run *run = hr->run;
+	long status = 0;
+	char reason[CURL_ERROR_SIZE + 64];
+
+	if (rc == CURLE_WRITE_ERROR && hr->body.truncated)
+		rc = CURLE_OK;
+	curl_easy_getinfo(hr->easy, CURLINFO_RESPONSE_CODE, &status);
+	if (rc != CURLE_OK)
+		probe_run_error(run, "%s",
+		    net_reason(hr->easy, rc, reason, sizeof(reason)));
+	else if (status >= 200 && status <= 399)
+		probe_run_verdict(run, STATE_OK, NULL);
+	else
+		probe_run_verdict(run, STATE_CRITICAL, "http_%ld", status);
+	probe_run_complete(run);
+}
+
+/* The options that follow from the configuration alone; a handle that
+ * net_easy_get hands back as reused still has them. */
+static void
+http_setup(const struct http_conf *c, CURL *e)
+{
+	const char *m = c->method;
+
+	curl_easy_setopt(e, CURLOPT_URL, c->url);
+	/* prepare() checked the scheme, so only redirects need a limit. */
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, http_on_body);
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, c->headers);
+	if (c->follow) {
+		curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+		curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
+		curl_easy_setopt(e, CURLOPT_MAXREDIRS, HTTP_MAX_REDIRS);
+	}
+	if (m != NULL && strcmp(m, "HEAD") == 0) {
+		curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+	} else if (c->body != NULL || (m != NULL && strcmp(m, "POST") == 0)) {
+		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
+		    (curl_off_t)c->body_len);
+		curl_easy_setopt(e, CURLOPT_POSTFIELDS,
+		    c->body != NULL ? c->body : "");
+		if (m != NULL && strcmp(m, "POST") != 0)
+			curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, m);
+	} else if (m != NULL && strcmp(m, "GET") != 0) {
+		curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, m);
+	}
+	if (c->insecure) {
+		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
+	if (c->cacert != NULL)
+		curl_easy_setopt(e, CURLOPT_CAINFO, c->cacert);
+	if (c->fresh) {
+		curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
+		curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
+	}
+}
+
+static void
+http_run_free(struct http_run *hr)
+{
+	net_easy_put(hr->net, hr->easy);
+	buf_dispose(&hr->body);
+	free(hr);
+}
+
+static int
+http_start(struct probe_run *run)
+{
+	struct http_run *hr = xcalloc(1, sizeof(*hr));
+	double timeout = run->deadline > run->started ?
+	    run->deadline - run->started : run->probe->timeout;
+	char *cause = NULL;
+	int reused;
+
+	hr->run = run;
+	hr->conf = run->probe->priv;
+	hr->net = net_get(run->loop);
+	hr->easy = net_easy_get(hr->net, hr->conf->tag, &reused);
+	buf_init(&hr->body, hr->conf->max_body);
+	if (!reused)
+		http_setup(hr->conf, hr->easy);
+	curl_easy_setopt(hr->easy, CURLOPT_WRITEDATA, hr);
+	curl_easy_setopt(hr->easy, CURLOPT_TIMEOUT_MS,
+	    (long)((timeout + HTTP_TIMEOUT_SLACK) * 1000.0));
+	if (net_add(hr->net, hr->easy, http_on_done, hr, &cause) != 0) {
+		probe_run_error(run, "%s", cause);
+		free(cause);
+		http_run_free(hr);
+		return -1;
+	}
+	run->priv = hr;
+	return 0;
+}
+
+static void
+http_cancel(struct probe_run *run)
+{
+	struct http_run *hr = run->priv;
+
+	if (hr != NULL)
+		net_remove(hr->net, hr->easy);
+}
+
+/* Length of the valid UTF-8 sequence at s[0..n), or 0 when invalid. */
+static size_t
+utf8_seq_len(const unsigned char *s, size_t n)
+{
+	uint32_t cp;
+	size_t len, i;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		len = 2;
+		cp = s[0] & 0x1f;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		len = 3;
+		cp = s[0] & 0x0f;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		len = 4;
+		cp = s[0] & 0x07;
+	} else {
+		return 0;
+	}
+	if (n < len)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+/* The body as a JSON string, each invalid UTF-8 byte replaced by U+FFFD. */
+static json_t *
+http_body_text(const char *data, size_t len)
+{
+	static const char repl[] = "\xef\xbf\xbd";
+	const unsigned char *s = (const unsigned char *)data;
+	json_t *t = json_stringn(data, len);
+	struct buf b;
+	size_t i = 0;
+
+	if (t != NULL)
+		return t;
+	buf_init(&b, 0);
+	while (i < len) {
+		size_t n = utf8_seq_len(s + i, len - i);
+
+		if (n == 0) {
+			buf_append(&b, repl, sizeof(repl) - 1);
+			i++;
+		} else {
+			buf_append(&b, s + i, n);
+			i += n;
+		}
+	}
+	t = json_stringn(b.data != NULL ? b.data : "", b.len);
+	buf_dispose(&b);
+	return t != NULL ? t : json_string("");
+}
+
+/* The final response's headers: lower-case names, repeats joined. */
+static json_t *
+http_headers_json(CURL *easy)
+{
+	json_t *obj = json_object();
+	struct curl_header *h, *prev = NULL;
+
+	while ((h = curl_easy_nextheader(easy, CURLH_HEADER, -1, prev)) !=
+	    NULL) {
+		char small[64], *name = small;
+		size_t len = strlen(h->name), i;
+		json_t *old;
+
+		prev = h;
+		if (len >= sizeof(small))
+			name = xmalloc(len + 1);
+		for (i = 0; i <= len; i++)
+			name[i] = (char)tolower((unsigned char)h->name[i]);
+		old = json_object_get(obj, name);
+		if (old != NULL) {
+			char *joined = xasprintf("%s, %s",
+			    json_string_value(old), h->value);
+
+			json_object_set_new(obj, name,
+			    http_body_text(joined, strlen(joined)));
+			free(joined);
+		} else {
+			json_object_set_new(obj, name,
+			    http_body_text(h->value, strlen(h->value)));
+		}
+		if (name != small)
+			free(name);
+	}
+	return obj;
+}
+
+static const char *
+http_version_name(long v)
+{
+	switch (v) {
+	case CURL_HTTP_VERSION_1_0:
+		return "1.0";
+	case CURL_HTTP_VERSION_1_1:
+		return "1.1";
+	case CURL_HTTP_VERSION_2_0:
+		return "2";
+	case CURL_HTTP_VERSION_3:
+		return "3";
+	default:
+		return NULL;
+	}
+}
+
+static void
+http_finish(struct probe_run *run, json_t *out)
+{
+	struct http_run *hr = run->priv;
+	const char *data, *url = NULL, *redirect = NULL, *version;
+	long status = 0, v = 0;
+	json_t *text, *parsed = NULL;
+
+	if (hr == NULL)
+		return;
+	net_remove(hr->net, hr->easy);
+	curl_easy_getinfo(hr->easy, CURLINFO_RESPONSE_CODE, &status);
+	if (status <= 0)
+		goto out;
+	json_object_set_new(out, "status", json_integer(status));
+	curl_easy_getinfo(hr->easy, CURLINFO_HTTP_VERSION, &v);
+	version = http_version_name(v);
+	if (version != NULL)
+		json_object_set_new(out, "http_version", json_string(version));
+	if (curl_easy_getinfo(hr->easy, CURLINFO_EFFECTIVE_URL, &url) ==
+	    CURLE_OK && url != NULL)
+		json_object_set_new(out, "url", http_body_text(url,
+		    strlen(url)));
+	json_object_set_new(out, "headers", http_headers_json(hr->easy));
+	if (status >= 300 && status <= 399 &&
+	    curl_easy_getinfo(hr->easy, CURLINFO_REDIRECT_URL, &redirect) ==
+	    CURLE_OK && redirect != NULL)
+		json_object_set_new(out, "redirect", http_body_text(redirect,
+		    strlen(redirect)));
+	data = hr->body.data != NULL ? hr->body.data : "";
+	text = http_body_text(data, hr->body.len);
+	if (!hr->body.truncated && hr->body.len > 0)
+		parsed = json_loadb(data, hr->body.len, JSON_DECODE_ANY, NULL);
+	json_object_set_new(out, "body", parsed != NULL ? parsed :
+	    json_incref(text));
+	json_object_set_new(out, "body_text", text);
+	if (hr->body.truncated)
+		json_object_set_new(out, "truncated", json_true());
+out:
+	http_run_free(hr);
+	run->priv = NULL;
+}
+
+const struct probe_kind probe_kind_http = {
+	.name = "http",
+	.alias = NULL,
+	.fields = http_fields,
+	.flags = 0,
+	.prepare = http_prepare,
+	.release = http_release,
+	.start = http_start,
+	.cancel = http_cancel,
+	.finish = http_finish,
+};

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: MIT */
+/* Runbook templating: {{name}} for a var, {{env.NAME}} for the environment. */
+#ifndef TRIAGE_TEMPLATE_H
+#define TRIAGE_TEMPLATE_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+/* What a string may refer to while it is expanded. */
+struct template_vars {
+	json_t *values;		/* var name -> string, already expanded */
+	json_t *missing;	/* var name -> the env name its value lacked */
+	char *const *secrets;	/* names under secrets:, for a hint */
+	size_t nsecrets;
+	int no_vars;		/* 1 while expanding the vars themselves */
+};
+
+/* template_expand: s with every {{name}} replaced by that var's value and
+ * every {{env.NAME}} by that environment variable. Spaces inside the
+ * braces are allowed. Braces holding neither form ({{.State.Status}},
+ * {{json .}}) are kept as they are, so Go templates pass through.
+ *
+ * An environment variable that is unset or empty expands to "" and is not
+ * an error: when *missing is NULL it is set to the first such name (heap),
+ * also when the name comes through a var's value. Returns 0 with *out (heap).
+ * On an unknown var, or a var inside a var, returns -1 with *cause (heap)
+ * and *hint (heap or NULL). */
+int template_expand(const struct template_vars *tv, const char *s,
+    char **out, char **missing, char **cause, char **hint);
+
+#endif

@@ -1,0 +1,102 @@
+# SPDX-License-Identifier: MIT
+# Helpers for the black-box CLI tests: run the binary, check output and exit
+# codes, start the test HTTP server. Source it; call `finish` at the end.
+set -u
+
+: "${TRIAGE:?TRIAGE must name the triage binary}"
+: "${TRIAGE_SRC:?TRIAGE_SRC must name the source tree}"
+DATA=${TRIAGE_TEST_DATA:-$TRIAGE_SRC/tests/data}
+T=$(mktemp -d)
+chmod 755 "$T"
+PASSED=0
+FAILED=0
+PIDS=()
+
+cleanup() {
+	local pid
+	for pid in "${PIDS[@]}"; do
+		kill "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	done
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+pass() { PASSED=$((PASSED + 1)); }
+fail() {
+	FAILED=$((FAILED + 1))
+	echo "FAIL: $*" >&2
+}
+
+# run ARGS...: runs triage with stdout in $T/out, stderr in $T/err, and
+# the exit status in $RC.
+run() {
+	"$TRIAGE" "$@" >"$T/out" 2>"$T/err"
+	RC=$?
+}
+
+# expect_rc N DESC
+expect_rc() {
+	if [ "$RC" -eq "$1" ]; then pass; else
+		fail "$2: exit $RC, expected $1"
+		sed 's/^/  out: /' "$T/out" | head -20 >&2
+		sed 's/^/  err: /' "$T/err" | head -20 >&2
+	fi
+}
+
+# expect_in FILE TEXT DESC: FILE contains TEXT (fixed string).
+expect_in() {
+	if grep -qF -- "$2" "$1"; then pass; else
+		fail "$3: \"$2\" not in $(basename "$1")"
+		sed 's/^/  | /' "$1" | head -30 >&2
+	fi
+}
+
+# expect_not_in FILE TEXT DESC
+expect_not_in() {
+	if grep -qF -- "$2" "$1"; then
+		fail "$3: \"$2\" found in $(basename "$1")"
+		grep -nF -- "$2" "$1" | head -5 >&2
+	else pass; fi
+}
+
+# expect_jq FILTER DESC: the jq filter is true on $T/out.
+expect_jq() {
+	if jq -e "$1" "$T/out" >/dev/null 2>&1; then pass; else
+		fail "$2: jq '$1' is not true"
+		head -c 2000 "$T/out" | sed 's/^/  | /' >&2
+	fi
+}
+
+# expect_eq GOT WANT DESC
+expect_eq() {
+	if [ "$1" = "$2" ]; then pass; else fail "$3: got \"$1\", want \"$2\""; fi
+}
+
+# start_httpd: starts tests/tools/testhttpd on a free port; sets HTTPD to
+# "127.0.0.1:PORT".
+start_httpd() {
+	: "${TRIAGE_TESTHTTPD:?TRIAGE_TESTHTTPD must name the test server}"
+	rm -f "$T/httpd.port"
+	"$TRIAGE_TESTHTTPD" --port-file "$T/httpd.port" "$@" &
+	PIDS+=($!)
+	for _ in $(seq 100); do
+		[ -s "$T/httpd.port" ] && break
+		sleep 0.05
+	done
+	HTTPD="127.0.0.1:$(cat "$T/httpd.port")"
+}
+
+# closed_port: a loopback port nothing listens on.
+closed_port() {
+	local port
+	while :; do
+		port=$((20000 + RANDOM % 30000))
+		ss -Hltn "sport = :$port" 2>/dev/null | grep -q . || { echo "$port"; return; }
+	done
+}
+
+finish() {
+	echo "$(basename "$0"): $PASSED passed, $FAILED failed"
+	[ "$FAILED" -eq 0 ]
+}

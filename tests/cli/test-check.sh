@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# triage check against a local HTTP server: states, reasons, exit codes,
+# needs, skips, --only, --json and the human table.
+. "$(dirname "$0")/lib.sh"
+start_httpd
+CLOSED=$(closed_port)
+
+cat >"$T/ok.yaml" <<YAML
+runbook: cli-ok
+probes:
+  up:     { layer: app, http: "http://$HTTPD/up" }
+  health:
+    layer: app
+    http: "http://$HTTPD/json"
+    expect: [status == 200, 'body.status == "ok"', age(body.poller_last_poll_at) < 120s]
+  port:   { layer: net, tcp: "$HTTPD" }
+  true:   { layer: host, command: ["true"] }
+YAML
+run check -f "$T/ok.yaml"
+expect_rc 0 "all ok"
+expect_in "$T/out" "TRIAGE OK - cli-ok: 4 ok, 0 warning, 0 critical, 0 unknown, 0 skipped | ok=4 warning=0 critical=0" "status line with perfdata"
+expect_eq "$(sed -n 3p "$T/out")" "app" "first layer heading"
+expect_not_in "$T/out" $'\033[' "no colour when stdout is not a terminal"
+
+cat >"$T/bad.yaml" <<YAML
+runbook: cli-bad
+probes:
+  bad_gateway: { layer: edge, http: "http://$HTTPD/status/502" }
+  forbidden:   { layer: edge, http: "http://$HTTPD/status/403", expect: status == 200 }
+  refused:     { layer: app, tcp: "127.0.0.1:$CLOSED" }
+  dependent:   { layer: app, http: "http://127.0.0.1:$CLOSED/", needs: [refused] }
+  slow:        { layer: app, http: "http://$HTTPD/delay/10000", timeout: 1s }
+  soft:        { layer: db, http: "http://$HTTPD/status/500", severity: warning }
+  unset:       { layer: db, http: "http://$HTTPD/x?k={{env.TRIAGE_TEST_UNSET_VAR}}" }
+  missing:     { layer: db, command: [x], requires: [triage-no-such-command] }
+YAML
+unset TRIAGE_TEST_UNSET_VAR
+run check -f "$T/bad.yaml"
+expect_rc 2 "a critical probe exits 2"
+expect_in "$T/out" "TRIAGE CRITICAL - cli-bad:" "critical status line"
+expect_in "$T/out" "http_502" "http_502 reason"
+expect_in "$T/out" "expected status == 200, got 403" "failed expect reason"
+expect_in "$T/out" "connection_refused" "connection refused reason"
+expect_in "$T/out" "skipped: needs refused" "unmet need skips"
+expect_in "$T/out" "timeout after 1s" "timeout reason"
+expect_in "$T/out" "skipped: TRIAGE_TEST_UNSET_VAR unset" "unset env skips"
+expect_in "$T/out" "skipped: requires triage-no-such-command" "requires skips"
+
+run check -f "$T/bad.yaml" --json
+expect_rc 2 "--json keeps the exit code"
+expect_jq '.schema == 1 and .runbook == "cli-bad" and .status == "critical"' "json top level"
+expect_jq '[.probes[].id] == ["bad_gateway","forbidden","refused","dependent","slow","soft","unset","missing"]' "json probes in runbook order"
+expect_jq '.probes[0] | .kind == "http" and .layer == "edge" and .ok == false and .state == "critical" and .reason == "http_502" and .status == 502' "http_502 result"
+expect_jq '.probes[0] | has("latency_ms") and has("checked_at") and (.checked_at | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T"))' "latency and checked_at"
+expect_jq '.probes[1].reason == "expected status == 200, got 403"' "json failed expect"
+expect_jq '.probes[2] | .state == "critical" and .reason == "connection_refused" and .connected == false' "json refused"
+expect_jq '.probes[3] | .state == "skipped" and .ok == false and .reason == "skipped: needs refused"' "json skipped"
+expect_jq '.probes[4] | .reason == "timeout after 1s" and .latency_ms < 2000' "json timeout"
+expect_jq '.probes[5] | .state == "warning" and .ok == true and .reason == "http_500"' "severity: warning"
+expect_jq '.probes[6].reason == "skipped: TRIAGE_TEST_UNSET_VAR unset"' "json unset env"
+
+cat >"$T/warn.yaml" <<YAML
+runbook: cli-warn
+probes:
+  up: { layer: app, http: "http://$HTTPD/up", warn: latency >= 0s }
+  big: { layer: app, http: "http://$HTTPD/big/100", expect: len(body_text) == 100 }
+YAML
+run check -f "$T/warn.yaml"
+expect_rc 1 "a warning exits 1"
+expect_in "$T/out" "TRIAGE WARNING - cli-warn: up latency >= 0s" "warning status line"
+
+cat >"$T/unknown.yaml" <<YAML
+runbook: cli-unknown
+probes:
+  plugin: { layer: host, nagios: [/usr/lib/nagios/plugins/check_dummy, "3", "cannot tell"] }
+YAML
+if [ -x /usr/lib/nagios/plugins/check_dummy ]; then
+	run check -f "$T/unknown.yaml"
+	expect_rc 3 "an unknown probe exits 3"
+	expect_in "$T/out" "TRIAGE UNKNOWN - cli-unknown: plugin" "unknown status line"
+fi
+
+# --only: a layer, a probe, what it needs, and an unknown name.
+run check -f "$T/bad.yaml" --only edge --json
+expect_jq '[.probes[].id] == ["bad_gateway","forbidden"]' "--only a layer"
+run check -f "$T/bad.yaml" --only dependent --json
+expect_jq '[.probes[].id] == ["refused","dependent"]' "--only a probe brings its needs"
+run check -f "$T/bad.yaml" --only edge,db --json
+expect_jq '[.probes[].layer] | unique == ["db","edge"]' "--only a list"
+run check -f "$T/bad.yaml" --only nosuch
+expect_rc 3 "--only an unknown name"
+expect_in "$T/err" 'no layer or probe named "nosuch"' "--only unknown message"
+
+# The runbook comes from -f, else $TRIAGE_RUNBOOK, else ./triage.yaml.
+(cd "$T" && cp ok.yaml triage.yaml && "$TRIAGE" check --json >"$T/out" 2>"$T/err")
+expect_jq '.runbook == "cli-ok"' "./triage.yaml is found"
+TRIAGE_RUNBOOK="$T/warn.yaml" run check --json
+expect_jq '.runbook == "cli-warn"' "\$TRIAGE_RUNBOOK is used"
+rm -f "$T/triage.yaml"
+
+# -j 1 runs one at a time: three 1 s probes in series, else at once.
+cat >"$T/serial.yaml" <<YAML
+runbook: cli-serial
+probes:
+  a: { http: "http://$HTTPD/delay/1000" }
+  b: { http: "http://$HTTPD/delay/1000" }
+  c: { http: "http://$HTTPD/delay/1000" }
+YAML
+start=$(date +%s%N)
+run check -f "$T/serial.yaml" -j 1
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+expect_rc 0 "-j 1 run"
+[ "$ms" -ge 2900 ] && pass || fail "-j 1 took ${ms} ms; expected the three probes in series (>= 3 s)"
+start=$(date +%s%N)
+run check -f "$T/serial.yaml"
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+[ "$ms" -lt 2500 ] && pass || fail "default -j took ${ms} ms; expected the three probes at once (~1 s)"
+
+finish

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# A command probe that forks a grandchild and hangs is killed with its
+# whole process group at its timeout; nothing is left running. SIGINT stops
+# a run cleanly the same way.
+. "$(dirname "$0")/lib.sh"
+
+cat >"$T/hang.yaml" <<YAML
+runbook: cli-hang
+probes:
+  hang:
+    layer: host
+    shell: "sleep 300 & echo \$! > $T/grandchild.pid; echo started; sleep 300"
+    timeout: 1s
+  quick: { layer: host, command: [echo, fine] }
+YAML
+start=$(date +%s%N)
+run check -f "$T/hang.yaml" --json
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+expect_rc 2 "a hung probe is critical"
+expect_jq '.probes[0] | .state == "critical" and .reason == "timeout after 1s"' "timeout reason"
+expect_jq '.probes[0].stdout == "started"' "output captured before the kill is kept"
+expect_jq '.probes[1] | .state == "ok" and .stdout == "fine"' "the other probe is unaffected"
+[ "$ms" -lt 4000 ] && pass || fail "the run took ${ms} ms; the timeout is 1 s"
+gc=$(cat "$T/grandchild.pid" 2>/dev/null)
+if [ -n "$gc" ] && ! kill -0 "$gc" 2>/dev/null; then pass; else
+	fail "grandchild $gc survived the timeout"
+	kill -9 "$gc" 2>/dev/null
+fi
+if pgrep -f "sleep 300" >/dev/null; then
+	fail "a 'sleep 300' is still running"
+	pkill -9 -f "sleep 300"
+else pass; fi
+
+# SIGINT in the middle of a run: the probe's group is killed, exit 3.
+cat >"$T/long.yaml" <<YAML
+runbook: cli-long
+probes:
+  long:
+    shell: "sleep 301 & echo \$! > $T/gc2.pid; sleep 301"
+    timeout: 60s
+YAML
+"$TRIAGE" check -f "$T/long.yaml" --json >"$T/out" 2>"$T/err" &
+tpid=$!
+for _ in $(seq 100); do [ -s "$T/gc2.pid" ] && break; sleep 0.05; done
+kill -INT "$tpid"
+wait "$tpid"
+RC=$?
+expect_rc 3 "interrupted run exits 3"
+expect_jq '.probes[0].reason == "interrupted"' "interrupted reason"
+expect_in "$T/err" "interrupted" "interruption reported on stderr"
+gc=$(cat "$T/gc2.pid" 2>/dev/null)
+sleep 0.2
+if [ -n "$gc" ] && ! kill -0 "$gc" 2>/dev/null; then pass; else
+	fail "grandchild $gc survived SIGINT"
+	kill -9 "$gc" 2>/dev/null
+fi
+pgrep -f "sleep 301" >/dev/null && { fail "a 'sleep 301' is still running"; pkill -9 -f "sleep 301"; } || pass
+
+finish

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# The command line itself: help, version, unknown commands and options.
+. "$(dirname "$0")/lib.sh"
+
+run --help
+expect_rc 0 "--help"
+expect_in "$T/out" "usage: triage [COMMAND]" "--help usage line"
+expect_in "$T/out" "check" "--help lists check"
+expect_in "$T/out" "render" "--help lists render"
+
+run --version
+expect_rc 0 "--version"
+expect_in "$T/out" "triage " "--version prints the version"
+
+run check --help
+expect_rc 0 "check --help"
+expect_in "$T/out" "usage: triage check [options]" "check usage"
+expect_in "$T/out" "--json" "check --help lists --json"
+expect_in "$T/out" "--only LAYER|PROBE,..." "check --help lists --only"
+expect_in "$T/out" "-j, --jobs N" "check --help lists -j"
+expect_in "$T/out" "-f, --file RUNBOOK" "check --help lists -f"
+
+run help check
+expect_rc 0 "help check"
+expect_in "$T/out" "usage: triage check" "help check shows check's help"
+
+run frobnicate
+expect_rc 3 "unknown command"
+expect_in "$T/err" 'unknown command "frobnicate"' "unknown command message"
+
+run check --jsn
+expect_rc 3 "unknown option"
+expect_in "$T/err" "unknown option --jsn; did you mean --json?" "did you mean"
+
+run check -j 0 --builtin
+expect_rc 3 "-j 0"
+expect_in "$T/err" "--jobs takes a whole number from 1 to 1000000" "-j range"
+
+run check -j
+expect_rc 3 "-j without a value"
+expect_in "$T/err" "--jobs needs a value (N)" "-j needs a value"
+
+run check --json=yes
+expect_rc 3 "flag with a value"
+expect_in "$T/err" "--json takes no value" "flag with a value message"
+
+run check extra-arg
+expect_rc 3 "unexpected argument"
+expect_in "$T/err" 'unexpected argument "extra-arg"' "unexpected argument message"
+
+run check -f "$T/does-not-exist.yaml"
+expect_rc 3 "missing runbook file"
+expect_in "$T/err" "does-not-exist.yaml" "missing runbook names the file"
+
+run check --builtin -f x.yaml
+expect_rc 3 "--builtin with -f"
+expect_in "$T/err" "--builtin and --file cannot be used together" "--builtin with -f message"
+
+run render --format pdf --builtin
+expect_rc 3 "render unknown format"
+expect_in "$T/err" 'unknown format "pdf"' "render unknown format message"
+
+finish

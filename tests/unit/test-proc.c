@@ -1,0 +1,680 @@
+/* SPDX-License-Identifier: MIT */
+/* Tests for child processes: util/proc (spawn, poll, kill, reap) and
+ * spawn (a child on the event loop with captured output). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "loop.h"
+#include "child.h"
+#include "util/proc.h"
+#include "util/timeutil.h"
+#include "util/xmalloc.h"
+
+struct fixture {
+	char dir[64];
+};
+
+static int
+setup(void **state)
+{
+	struct fixture *f = xcalloc(1, sizeof(*f));
+	const char *tmp = getenv("TMPDIR");
+
+	snprintf(f->dir, sizeof(f->dir), "%s/triage-proc-XXXXXX",
+	    tmp != NULL && strlen(tmp) < 32 ? tmp : "/tmp");
+	if (mkdtemp(f->dir) == NULL) {
+		free(f);
+		return -1;
+	}
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	static const char *const names[] = { "pid", "leader", "noexec" };
+	struct fixture *f = *state;
+	char path[128];
+	size_t i;
+
+	for (i = 0; i < ARRAY_LEN(names); i++) {
+		snprintf(path, sizeof(path), "%s/%s", f->dir, names[i]);
+		unlink(path);
+	}
+	rmdir(f->dir);
+	free(f);
+	return 0;
+}
+
+static int
+group_setup(void **state)
+{
+	(void)state;
+	if (proc_init() != 0) {
+		perror("proc_init");
+		return -1;
+	}
+	return 0;
+}
+
+/* A heap argv (the API takes char *const[], literals are const). */
+static char **
+argv_new(const char *first, ...)
+{
+	char **v = xcalloc(16, sizeof(*v));
+	const char *a = first;
+	size_t n = 0;
+	va_list ap;
+
+	va_start(ap, first);
+	while (a != NULL && n < 15) {
+		v[n++] = xstrdup(a);
+		a = va_arg(ap, const char *);
+	}
+	va_end(ap);
+	return v;
+}
+
+static void
+argv_free(char **v)
+{
+	size_t i;
+
+	for (i = 0; v[i] != NULL; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* Waits (at most secs) for a pid written into path by a child. */
+static pid_t
+read_pid(const char *path, double secs)
+{
+	double deadline = time_mono() + secs;
+	long v = -1;
+
+	while (time_mono() < deadline) {
+		FILE *fp = fopen(path, "r");
+		char line[32];
+
+		if (fp != NULL) {
+			if (fgets(line, sizeof(line), fp) != NULL &&
+			    strchr(line, '\n') != NULL) {
+				str_trim(line);
+				str_to_long(line, 1, 1L << 30, &v);
+			}
+			fclose(fp);
+			if (v > 0)
+				return (pid_t)v;
+		}
+		usleep(10000);
+	}
+	return -1;
+}
+
+/* Gone: not running, not a zombie (kill(0) succeeds on zombies). */
+static int
+pid_gone(pid_t pid)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d", (int)pid);
+	return kill(pid, 0) == -1 && errno == ESRCH && access(path, F_OK) != 0;
+}
+
+/* The number of descriptors this process has open. */
+static int
+count_fds(void)
+{
+	char path[64];
+	int fd, n = 0;
+
+	for (fd = 0; fd < 1024; fd++) {
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		if (access(path, F_OK) == 0)
+			n++;
+	}
+	return n;
+}
+
+static void
+wait_exit(struct proc *p, int secs)
+{
+	struct pollfd pfd = { .fd = p->pidfd, .events = POLLIN };
+
+	assert_int_equal(poll(&pfd, 1, secs * 1000), 1);
+}
+
+static void
+test_proc_exit_code(void **state)
+{
+	char **argv = argv_new("sh", "-c", "exit 3", NULL);
+	struct proc p;
+	char *cause = NULL;
+	int status;
+
+	(void)state;
+	assert_int_equal(proc_spawn(&p, argv, NULL, &cause), 0);
+	assert_null(cause);
+	assert_true(p.pid > 0);
+	assert_true(p.pidfd >= 0 && p.out_fd >= 0 && p.err_fd >= 0);
+	wait_exit(&p, 10);
+	assert_int_equal(proc_poll(&p), 1);
+	assert_int_equal(p.exit_code, 3);
+	assert_int_equal(p.signal, 0);
+	/* Not reaped yet: the zombie pins the pid. */
+	assert_int_equal(kill(p.pid, 0), 0);
+	proc_kill(&p);
+	assert_int_equal(p.exit_code, 3);
+	assert_int_equal(waitpid(p.pid, &status, WNOHANG), -1);
+	assert_int_equal(errno, ECHILD);
+	proc_kill(&p);
+	proc_close(&p);
+	assert_int_equal(p.pidfd, -1);
+	assert_int_equal(p.out_fd, -1);
+	assert_int_equal(p.err_fd, -1);
+	argv_free(argv);
+}
+
+static void
+test_proc_not_found(void **state)
+{
+	char **argv = argv_new("triage-no-such-command-x", "a", NULL);
+	struct proc p;
+	char *cause = NULL;
+
+	(void)state;
+	assert_int_equal(proc_spawn(&p, argv, NULL, &cause), -1);
+	assert_string_equal(cause,
+	    "command not found: triage-no-such-command-x");
+	assert_int_equal(p.pid, -1);
+	free(cause);
+	argv_free(argv);
+}
+
+static void
+test_proc_permission_denied(void **state)
+{
+	struct fixture *f = *state;
+	char path[128], want[160];
+	char **argv;
+	struct proc p;
+	char *cause = NULL;
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/noexec", f->dir);
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	fputs("#!/bin/sh\necho hi\n", fp);
+	fclose(fp);
+	assert_int_equal(chmod(path, 0644), 0);
+	if (geteuid() == 0 && access(path, X_OK) == 0)
+		skip();
+	argv = argv_new(path, NULL);
+	assert_int_equal(proc_spawn(&p, argv, NULL, &cause), -1);
+	snprintf(want, sizeof(want), "permission denied: %s", path);
+	assert_string_equal(cause, want);
+	free(cause);
+	argv_free(argv);
+}
+
+static void
+test_proc_bad_cwd(void **state)
+{
+	struct fixture *f = *state;
+	char **argv = argv_new("true", NULL);
+	char cwd[128];
+	struct proc_opts o = { NULL, cwd };
+	struct proc p;
+	char *cause = NULL;
+
+	snprintf(cwd, sizeof(cwd), "%s/missing", f->dir);
+	assert_int_equal(proc_spawn(&p, argv, &o, &cause), -1);
+	assert_true(str_has_prefix(cause, "cwd "));
+	assert_non_null(strstr(cause, "No such file or directory"));
+	free(cause);
+	argv_free(argv);
+}
+
+static void
+test_proc_signal(void **state)
+{
+	char **argv = argv_new("sh", "-c", "kill -SEGV $$", NULL);
+	struct proc p;
+	char *cause = NULL, name[32];
+
+	(void)state;
+	assert_int_equal(proc_spawn(&p, argv, NULL, &cause), 0);
+	wait_exit(&p, 10);
+	assert_int_equal(proc_poll(&p), 1);
+	assert_int_equal(p.signal, SIGSEGV);
+	assert_int_equal(p.exit_code, -1);
+	assert_string_equal(proc_signal_name(p.signal, name, sizeof(name)),
+	    "SIGSEGV");
+	assert_string_equal(proc_signal_name(SIGKILL, name, sizeof(name)),
+	    "SIGKILL");
+	proc_kill(&p);
+	proc_close(&p);
+	assert_true(pid_gone(p.pid));
+	argv_free(argv);
+}
+
+/* The child leads its own group; killing it reports SIGKILL. */
+static void
+test_proc_group_kill(void **state)
+{
+	char **argv = argv_new("sleep", "300", NULL);
+	struct proc p;
+	char *cause = NULL;
+
+	(void)state;
+	assert_int_equal(proc_spawn(&p, argv, NULL, &cause), 0);
+	assert_int_equal(getpgid(p.pid), p.pid);
+	assert_int_not_equal(getpgid(p.pid), getpgid(0));
+	assert_int_equal(proc_poll(&p), 0);
+	proc_kill(&p);
+	assert_int_equal(p.signal, SIGKILL);
+	assert_int_equal(p.exit_code, -1);
+	proc_close(&p);
+	assert_true(pid_gone(p.pid));
+	argv_free(argv);
+}
+
+#define ASSERT_START(opts) \
+	assert_int_equal(child_start(&s, l, argv, (opts), on_done, &w, \
+	    &cause), 0)
+
+struct waiter {
+	int done;
+	struct child *s;
+};
+
+static void
+on_done(void *arg, struct child *s)
+{
+	struct waiter *w = arg;
+
+	w->done++;
+	w->s = s;
+}
+
+/* Runs l until w->done or secs pass; returns w->done. */
+static int
+run_until(struct loop *l, struct waiter *w, double secs)
+{
+	double deadline = time_mono() + secs;
+
+	while (!w->done && time_mono() < deadline)
+		loop_run_once(l, deadline - time_mono());
+	return w->done;
+}
+
+static void
+test_spawn_capture(void **state)
+{
+	char **argv = argv_new("sh", "-c",
+		"echo out; echo err >&2; printf more; exit 4", NULL);
+	struct loop *l = loop_create();
+	struct waiter w = { 0, NULL };
+	struct child s;
+	char *cause = NULL;
+	int fds = count_fds();
+
+	(void)state;
+	ASSERT_START(NULL);
+	assert_int_equal(count_fds(), fds + 3);
+	assert_int_equal(run_until(l, &w, 10), 1);
+	assert_int_equal(count_fds(), fds);
+	assert_ptr_equal(w.s, &s);
+	assert_true(s.finished);
+	assert_true(child_exited(&s));
+	assert_int_equal(s.proc.exit_code, 4);
+	assert_string_equal(buf_cstr(&s.out), "out\nmore");
+	assert_string_equal(buf_cstr(&s.err), "err\n");
+	assert_false(s.out.truncated);
+	assert_int_equal(s.proc.pidfd, -1);
+	assert_int_equal(s.proc.out_fd, -1);
+	/* Nothing more happens. */
+	loop_run_once(l, 0.05);
+	assert_int_equal(w.done, 1);
+	child_dispose(&s);
+	loop_free(l);
+	argv_free(argv);
+}
+
+/* A hex mask after "Name:\t" in /proc/PID/status text; ~0 when absent. */
+static unsigned long long
+status_mask(const char *text, const char *name)
+{
+	const char *p = strstr(text, name);
+
+	if (p == NULL)
+		return ~0ULL;
+	return strtoull(p + strlen(name), NULL, 16);
+}
+
+/* The child sees our signal state reset (nothing blocked, the six signals
+ * at their defaults), stdin from /dev/null, the extra environment and the
+ * cwd. */
+static void
+test_spawn_child_setup(void **state)
+{
+	static const int sigs[] = {
+		SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGQUIT,
+	};
+	struct fixture *f = *state;
+	char **argv = argv_new("sh", "-c",
+		"cat /proc/self/status; "
+		"readlink /proc/self/fd/0; echo \"$TRIAGE_X $HOME\"; pwd -P; "
+		"cat; echo fds; ls /proc/self/fd; echo end", NULL);
+	char **env = argv_new("TRIAGE_X=x y", "HOME=/nowhere", NULL);
+	struct child_opts o = { env, f->dir, 0 };
+	struct loop *l = loop_create();
+	struct waiter w = { 0, NULL };
+	struct sigaction ign, old[ARRAY_LEN(sigs)];
+	sigset_t block, old_mask;
+	struct child s;
+	char *cause = NULL, real[4096], *want;
+	unsigned long long blk, ignored;
+	const char *out;
+	size_t i;
+	int leaked;
+
+	assert_non_null(realpath(f->dir, real));
+	/* Not close-on-exec, yet the child must not get it. */
+	leaked = open("/dev/null", O_RDONLY);
+	assert_true(leaked >= 0);
+	memset(&ign, 0, sizeof(ign));
+	ign.sa_handler = SIG_IGN;
+	for (i = 0; i < ARRAY_LEN(sigs); i++)
+		sigaction(sigs[i], &ign, &old[i]);
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &block, &old_mask);
+	ASSERT_START(&o);
+	close(leaked);
+	sigprocmask(SIG_SETMASK, &old_mask, NULL);
+	for (i = 0; i < ARRAY_LEN(sigs); i++)
+		sigaction(sigs[i], &old[i], NULL);
+	assert_int_equal(run_until(l, &w, 10), 1);
+	assert_int_equal(s.proc.exit_code, 0);
+	out = buf_cstr(&s.out);
+	blk = status_mask(out, "SigBlk:\t");
+	ignored = status_mask(out, "SigIgn:\t");
+	assert_true(blk == 0);
+	for (i = 0; i < ARRAY_LEN(sigs); i++)
+		assert_true((ignored & (1ULL << (sigs[i] - 1))) == 0);
+	/* ls has 3 open on the directory it lists. */
+	assert_non_null(strstr(out, "fds\n0\n1\n2\n3\nend\n"));
+	want = xasprintf("/dev/null\nx y /nowhere\n%s\n", real);
+	assert_non_null(strstr(out, want));
+	free(want);
+	child_dispose(&s);
+	loop_free(l);
+	argv_free(argv);
+	argv_free(env);
+}
+
+static void
+test_spawn_cap(void **state)
+{
+	char **argv = argv_new("head", "-c", "3000000", "/dev/zero", NULL);
+	struct child_opts o = { NULL, NULL, 1000 };
+	struct loop *l = loop_create();
+	struct waiter w = { 0, NULL };
+	struct child s;
+	char *cause = NULL;
+
+	(void)state;
+	ASSERT_START(&o);
+	assert_int_equal(run_until(l, &w, 20), 1);
+	assert_int_equal(s.proc.exit_code, 0);
+	assert_int_equal(s.out.len, 1000);
+	assert_true(s.out.truncated);
+	assert_false(s.err.truncated);
+	child_dispose(&s);
+	loop_free(l);
+	argv_free(argv);
+}
+
+/* THE key case: a child that started a grandchild and hangs is killed at
+ * cancel with its whole group, and nothing is left, not even a zombie. */
+static void
+test_spawn_cancel_group(void **state)
+{
+	struct fixture *f = *state;
+	char script[512], path[128], leader_path[128];
+	char **argv;
+	struct loop *l = loop_create();
+	struct waiter w = { 0, NULL };
+	struct child s;
+	char *cause = NULL;
+	pid_t gc, leader;
+	int fds;
+
+	snprintf(path, sizeof(path), "%s/pid", f->dir);
+	snprintf(leader_path, sizeof(leader_path), "%s/leader", f->dir);
+	snprintf(script, sizeof(script),
+	    "echo $$ > %s; sleep 300 & echo $! > %s; echo started; sleep 300",
+	    leader_path, path);
+	argv = argv_new("sh", "-c", script, NULL);
+	ASSERT_START(NULL);
+	assert_int_equal(run_until(l, &w, 0.5), 0);
+	gc = read_pid(path, 5);
+	leader = read_pid(leader_path, 5);
+	assert_true(gc > 0);
+	assert_int_equal(leader, s.proc.pid);
+	assert_int_equal(kill(gc, 0), 0);
+	assert_int_equal(getpgid(gc), s.proc.pid);
+	fds = count_fds();
+	child_cancel(&s);
+	assert_int_equal(count_fds(), fds - 3);
+	assert_true(s.finished);
+	assert_int_equal(s.proc.signal, SIGKILL);
+	assert_true(pid_gone(gc));
+	assert_true(pid_gone(leader));
+	assert_string_equal(buf_cstr(&s.out), "started\n");
+	loop_run_once(l, 0.05);
+	assert_int_equal(w.done, 0);
+	child_dispose(&s);
+	loop_free(l);
+	argv_free(argv);
+}
+
+/* A grandchild orphaned inside the group (its parent exited) is
+ * re-parented to us, killed and reaped too. */
+static void
+test_spawn_cancel_orphan(void **state)
+{
+	struct fixture *f = *state;
+	char script[256], path[128];
+	char **argv;
+	struct loop *l = loop_create();
+	struct waiter w = { 0, NULL };
+	struct child s;
+	char *cause = NULL;
+	pid_t gc;
+
+	snprintf(path, sizeof(path), "%s/pid", f->dir);
+	unlink(path);
+	snprintf(script, sizeof(script),
+	    "(sleep 300 & echo $! > %s); sleep 300", path);
+	argv = argv_new("sh", "-c", script, NULL);
+	ASSERT_START(NULL);
+	gc = read_pid(path, 5);
+	assert_true(gc > 0);
+	assert_int_equal(run_until(l, &w, 0.3), 0);
+	child_cancel(&s);
+	assert_true(pid_gone(gc));
+	child_dispose(&s);
+	loop_free(l);
+	argv_free(argv);
+}
+
+/* A leader that exits leaving a member which closed its output: done()
+ * runs at once and the member is killed. */
+static void
+test_spawn_done_kills_group(void **state)
+{
+	char **argv = argv_new("sh", "-c",
+		"sleep 300 >/dev/null 2>&1 & echo $!", NULL);
+	struct loop *l = loop_create();
+	struct waiter w = { 0, NULL };
+	struct child s;
+	char *cause = NULL, *text;
+	long gc = 0;
+	double t0 = time_mono();
+
+	(void)state;
+	ASSERT_START(NULL);
+	assert_int_equal(run_until(l, &w, 10), 1);
+	assert_true(time_mono() - t0 < 5);
+	assert_int_equal(s.proc.exit_code, 0);
+	text = xstrdup(buf_cstr(&s.out));
+	str_trim(text);
+	assert_int_equal(str_to_long(text, 1, 1L << 30, &gc), 0);
+	free(text);
+	assert_true(pid_gone((pid_t)gc));
+	child_dispose(&s);
+	loop_free(l);
+	argv_free(argv);
+}
+
+/* A leader that exits while its grandchild keeps stdout open: done() does
+ * not run; the caller's cancel kills the grandchild. */
+static void
+test_spawn_leader_exits_pipe_held(void **state)
+{
+	struct fixture *f = *state;
+	char script[256], path[128];
+	char **argv;
+	struct loop *l = loop_create();
+	struct waiter w = { 0, NULL };
+	struct child s;
+	char *cause = NULL;
+	pid_t gc;
+
+	snprintf(path, sizeof(path), "%s/pid", f->dir);
+	unlink(path);
+	snprintf(script, sizeof(script), "sleep 300 & echo $! > %s; exit 7",
+	    path);
+	argv = argv_new("sh", "-c", script, NULL);
+	ASSERT_START(NULL);
+	assert_int_equal(run_until(l, &w, 0.5), 0);
+	assert_true(child_exited(&s));
+	gc = read_pid(path, 5);
+	assert_true(gc > 0);
+	assert_int_equal(kill(gc, 0), 0);
+	child_cancel(&s);
+	assert_int_equal(s.proc.exit_code, 7);
+	assert_int_equal(s.proc.signal, 0);
+	assert_true(pid_gone(gc));
+	child_dispose(&s);
+	loop_free(l);
+	argv_free(argv);
+}
+
+static void
+test_spawn_start_fails(void **state)
+{
+	char **argv = argv_new("triage-no-such-command-x", NULL);
+	struct loop *l = loop_create();
+	struct waiter w = { 0, NULL };
+	struct child s;
+	char *cause = NULL;
+
+	(void)state;
+	assert_int_equal(child_start(&s, l, argv, NULL, on_done, &w, &cause),
+	    -1);
+	assert_string_equal(cause,
+	    "command not found: triage-no-such-command-x");
+	free(cause);
+	child_dispose(&s);
+	child_dispose(&s);
+	loop_run_once(l, 0.01);
+	assert_int_equal(w.done, 0);
+	loop_free(l);
+	argv_free(argv);
+}
+
+static void
+test_spawn_text(void **state)
+{
+	char *t;
+
+	(void)state;
+	t = child_text("  \n hello\tworld \r\n", 18);
+	assert_string_equal(t, "hello\tworld");
+	free(t);
+	t = child_text("a\0b\xff" "c\xc3\xa9" "\xe2\x82", 9);
+	assert_string_equal(t, "a\xef\xbf\xbd" "b\xef\xbf\xbd" "c\xc3\xa9"
+	    "\xef\xbf\xbd\xef\xbf\xbd");
+	free(t);
+	/* Overlong, surrogate and too-large sequences are invalid. */
+	t = child_text("\xc0\xaf\xed\xa0\x80\xf4\x90\x80\x80", 9);
+	assert_null(strstr(t, "\xed\xa0"));
+	assert_null(strstr(t, "\xc0"));
+	free(t);
+	t = child_text("", 0);
+	assert_string_equal(t, "");
+	free(t);
+	t = child_text_cut("first line  \nsecond", 100);
+	assert_string_equal(t, "first line");
+	free(t);
+	t = child_text_cut("\xc3\xa9\xc3\xa9\xc3\xa9", 2);
+	assert_string_equal(t, "\xc3\xa9\xc3\xa9");
+	free(t);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_proc_exit_code, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_proc_not_found, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_proc_permission_denied,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_proc_bad_cwd, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_proc_signal, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_proc_group_kill, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_spawn_capture, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_spawn_child_setup, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_spawn_cap, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_spawn_cancel_group, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_spawn_cancel_orphan,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_spawn_done_kills_group,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_spawn_leader_exits_pipe_held, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_spawn_start_fails, setup,
+		    teardown),
+		cmocka_unit_test(test_spawn_text),
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, NULL);
+}
