@@ -246,12 +246,14 @@ print_table(const struct runbook *rb, json_t *list, const struct style *st)
 				    latency, sizeof(latency));
 			if (reason == NULL && strcmp(state, "ok") == 0)
 				detail = ok_detail(rb, q);
-			printf("  %s%-8s%s  %-*s  %7s  %s%s%s\n",
-			    state_color(st, state), state, st->reset, idw,
-			    json_string_value(json_object_get(q, "id")),
-			    latency, detail != NULL ? st->dim : "",
-			    detail != NULL ? detail : reason != NULL ? reason :
-			    "", detail != NULL ? st->reset : "");
+			printf("  %s%-8s%s  %-*s  %7s", state_color(st, state),
+			    state, st->reset, idw, json_string_value(
+			    json_object_get(q, "id")), latency);
+			if (detail != NULL)
+				printf("  %s%s%s", st->dim, detail, st->reset);
+			else if (reason != NULL)
+				printf("  %s", reason);
+			putchar('\n');
 			free(detail);
 		}
 	}

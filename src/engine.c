@@ -107,9 +107,10 @@ judge(struct item *it, double now)
 	char *reason = NULL;
 	size_t i;
 
+	/* A check that could not be made is critical whatever `severity`
+	 * says: severity softens a failed expectation, not an outage. */
 	if (run->error != NULL) {
-		result_settle(it, p->severity == STATE_CRITICAL ?
-		    STATE_CRITICAL : p->severity, run->error);
+		result_settle(it, STATE_CRITICAL, run->error);
 		return;
 	}
 	if (p->nexpect > 0) {
@@ -357,6 +358,9 @@ interrupt_all(struct engine *e)
 			item_skip(it, "interrupted", "");
 			it->status = ITEM_DONE;
 			e->done++;
+			if (e->opts->progress != NULL)
+				e->opts->progress(e->opts->progress_arg,
+				    e->done, e->n, it->probe, it->result);
 		}
 	}
 	e->qhead = e->qtail;

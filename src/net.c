@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "util/xmalloc.h"
 
@@ -20,8 +22,17 @@
  * connections as a burst of probes drains. */
 #define NET_MAX_CONNECTS 256
 
+/* What net knows of each socket, indexed by fd: OWNED, opened by
+ * net_open_socket (so its close is seen too); WANTED, libcurl wants events
+ * on it; REG, the LOOP_READ|LOOP_WRITE it is registered for. */
+#define NET_FD_OWNED 0x01u
+#define NET_FD_WANTED 0x02u
+#define NET_FD_REG_SHIFT 2
+#define NET_FD_REG (3u << NET_FD_REG_SHIFT)
+
 /* One pooled easy handle; CURLOPT_PRIVATE points here. */
 struct net_easy {
+	struct net *net;
 	CURL *easy;
 	net_done_fn done;
 	void *arg;
@@ -43,6 +54,8 @@ struct net {
 	struct loop_timer timer;
 	struct net_idle *pool;	/* a stack: the last put is on top */
 	size_t npool;
+	unsigned char *fds;	/* NET_FD_* by fd */
+	size_t nfds;
 };
 
 static pthread_once_t net_once = PTHREAD_ONCE_INIT;
@@ -66,6 +79,50 @@ net_easy_of(CURL *easy)
 	return (struct net_easy *)(void *)priv;
 }
 
+static unsigned char *
+net_fd_state(struct net *n, int fd)
+{
+	if ((size_t)fd >= n->nfds) {
+		size_t len = n->nfds ? n->nfds : 64;
+
+		while (len <= (size_t)fd)
+			len *= 2;
+		n->fds = xrealloc(n->fds, len);
+		memset(n->fds + n->nfds, 0, len - n->nfds);
+		n->nfds = len;
+	}
+	return &n->fds[fd];
+}
+
+/* libcurl's sockets are opened here, close-on-exec (children spawned by
+ * other probes must not inherit them) and known to be ours. */
+static curl_socket_t
+net_open_socket(void *clientp, curlsocktype purpose, struct curl_sockaddr *a)
+{
+	struct net *n = clientp;
+	int fd;
+
+	(void)purpose;
+	fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+	if (fd < 0)
+		return CURL_SOCKET_BAD;
+	*net_fd_state(n, fd) = NET_FD_OWNED;
+	return fd;
+}
+
+/* ...and closed here, which is what lets an idle one stay registered. */
+static int
+net_close_socket(void *clientp, curl_socket_t fd)
+{
+	struct net *n = clientp;
+	unsigned char *st = net_fd_state(n, fd);
+
+	if (*st & NET_FD_REG)
+		loop_io_del(n->loop, fd);
+	*st = 0;
+	return close(fd);
+}
+
 /* Options every handle carries, set again after each reset. */
 static void
 net_easy_defaults(struct net_easy *w)
@@ -73,6 +130,11 @@ net_easy_defaults(struct net_easy *w)
 	curl_easy_setopt(w->easy, CURLOPT_PRIVATE, w);
 	curl_easy_setopt(w->easy, CURLOPT_ERRORBUFFER, w->errbuf);
 	curl_easy_setopt(w->easy, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(w->easy, CURLOPT_OPENSOCKETFUNCTION, net_open_socket);
+	curl_easy_setopt(w->easy, CURLOPT_OPENSOCKETDATA, w->net);
+	curl_easy_setopt(w->easy, CURLOPT_CLOSESOCKETFUNCTION,
+	    net_close_socket);
+	curl_easy_setopt(w->easy, CURLOPT_CLOSESOCKETDATA, w->net);
 	w->errbuf[0] = '\0';
 	w->done = NULL;
 	w->arg = NULL;
@@ -106,8 +168,17 @@ static void
 net_on_io(void *arg, int fd, unsigned events)
 {
 	struct net *n = arg;
+	unsigned char *st = net_fd_state(n, fd);
 	int flags = 0, running;
 
+	if (!(*st & NET_FD_WANTED)) {
+		/* An idle keep-alive connection became readable: the server
+		 * closed it. libcurl sees that when it next checks the
+		 * connection; meanwhile stop watching it. */
+		loop_io_del(n->loop, fd);
+		*st &= (unsigned char)~NET_FD_REG;
+		return;
+	}
 	if (events & LOOP_READ)
 		flags |= CURL_CSELECT_IN;
 	if (events & LOOP_WRITE)
@@ -128,24 +199,41 @@ net_on_timer(void *arg)
 	net_check_done(n);
 }
 
+/* Registers what libcurl wants. An idle socket of ours (a keep-alive
+ * connection back in the cache) stays registered: the next transfer on it
+ * mostly wants the same events, which then costs no system call. */
 static int
 net_socket_cb(CURL *easy, curl_socket_t s, int what, void *userp,
     void *socketp)
 {
 	struct net *n = userp;
+	unsigned char *st = net_fd_state(n, s);
 	unsigned events = 0;
 
 	(void)easy;
 	(void)socketp;
 	if (what == CURL_POLL_REMOVE) {
-		loop_io_del(n->loop, s);
+		*st &= (unsigned char)~NET_FD_WANTED;
+		if (!(*st & NET_FD_OWNED) && (*st & NET_FD_REG)) {
+			loop_io_del(n->loop, s);
+			*st &= (unsigned char)~NET_FD_REG;
+		}
 		return 0;
 	}
 	if (what & CURL_POLL_IN)
 		events |= LOOP_READ;
 	if (what & CURL_POLL_OUT)
 		events |= LOOP_WRITE;
-	return loop_io_add(n->loop, s, events, net_on_io, n) == 0 ? 0 : -1;
+	*st |= NET_FD_WANTED;
+	if ((*st & NET_FD_REG) == (events << NET_FD_REG_SHIFT))
+		return 0;
+	/* Returning -1 would make libcurl fail every transfer on this loop
+	 * for good; a socket that cannot be watched times out instead. */
+	if (loop_io_add(n->loop, s, events, net_on_io, n) != 0)
+		return 0;
+	*st = (unsigned char)((*st & ~NET_FD_REG) |
+	    (events << NET_FD_REG_SHIFT));
+	return 0;
 }
 
 /* libcurl asks for one timer; it must not be driven from inside this
@@ -177,6 +265,7 @@ net_free(void *ptr)
 		free(n->pool[i].w);
 	}
 	free(n->pool);
+	free(n->fds);
 	free(n);
 }
 
@@ -222,6 +311,7 @@ net_easy_get(struct net *n, unsigned long tag, int *reused)
 	*reused = 0;
 	if (n->npool == 0) {
 		w = xcalloc(1, sizeof(*w));
+		w->net = n;
 		w->easy = curl_easy_init();
 		if (w->easy == NULL) {
 			fprintf(stderr, "triage: curl_easy_init failed\n");

@@ -17,13 +17,15 @@
 #endif
 
 #define HTTP_MAX_REDIRS 10L
+/* Header bytes kept per response; more are dropped. */
+#define HTTP_HEAD_MAX (256u * 1024u)
 /* curl's own timeout is only a safety net behind the engine's. */
 #define HTTP_TIMEOUT_SLACK 1.0
 
 /* What prepare() compiles from the probe's keys. */
 struct http_conf {
 	const char *url;	/* borrowed from p->params */
-	char *method;		/* upper case; NULL: GET, or POST with a body */
+	char *method;		/* upper case; NULL: GET (POST with a body) */
 	const char *body;	/* borrowed; NULL: none */
 	size_t body_len;
 	struct curl_slist *headers;
@@ -42,6 +44,7 @@ struct http_run {
 	struct net *net;
 	CURL *easy;
 	struct buf body;
+	struct buf head;	/* the last response's header lines */
 };
 
 static const struct field_spec http_fields[] = {
@@ -262,6 +265,21 @@ http_on_body(char *ptr, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
+/* Keeps the header lines of the last response: a status line starts a new
+ * one (after a redirect, a 100 Continue or a proxy's CONNECT). */
+static size_t
+http_on_header(char *ptr, size_t size, size_t nmemb, void *arg)
+{
+	struct http_run *hr = arg;
+	size_t n = size * nmemb;
+
+	if (n >= 5 && memcmp(ptr, "HTTP/", 5) == 0)
+		buf_reset(&hr->head);
+	else
+		buf_append(&hr->head, ptr, n);
+	return n;
+}
+
 static void
 http_on_done(void *arg, CURLcode rc)
 {
@@ -291,10 +309,12 @@ http_setup(const struct http_conf *c, CURL *e)
 	const char *m = c->method;
 
 	curl_easy_setopt(e, CURLOPT_URL, c->url);
-	/* prepare() checked the scheme, so only redirects need a limit. */
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, http_on_body);
+	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, http_on_header);
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, c->headers);
 	if (c->follow) {
+		/* prepare() checked the URL's scheme; redirects need a limit
+		 * of their own. */
 		curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
 		curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
 		curl_easy_setopt(e, CURLOPT_MAXREDIRS, HTTP_MAX_REDIRS);
@@ -328,6 +348,7 @@ http_run_free(struct http_run *hr)
 {
 	net_easy_put(hr->net, hr->easy);
 	buf_dispose(&hr->body);
+	buf_dispose(&hr->head);
 	free(hr);
 }
 
@@ -345,9 +366,11 @@ http_start(struct probe_run *run)
 	hr->net = net_get(run->loop);
 	hr->easy = net_easy_get(hr->net, hr->conf->tag, &reused);
 	buf_init(&hr->body, hr->conf->max_body);
+	buf_init(&hr->head, HTTP_HEAD_MAX);
 	if (!reused)
 		http_setup(hr->conf, hr->easy);
 	curl_easy_setopt(hr->easy, CURLOPT_WRITEDATA, hr);
+	curl_easy_setopt(hr->easy, CURLOPT_HEADERDATA, hr);
 	curl_easy_setopt(hr->easy, CURLOPT_TIMEOUT_MS,
 	    (long)((timeout + HTTP_TIMEOUT_SLACK) * 1000.0));
 	if (net_add(hr->net, hr->easy, http_on_done, hr, &cause) != 0) {
@@ -432,65 +455,86 @@ http_body_text(const char *data, size_t len)
 	return t != NULL ? t : json_string("");
 }
 
-/* The final response's headers: lower-case names, repeats joined. */
+/* http_header_add: one "Name: value" line (without its line end) into
+ * obj: the name lower-cased in place, the value trimmed, a repeated name's
+ * values joined with ", ". Lines without a colon are ignored. */
+static void
+http_header_add(json_t *obj, char *line, size_t len)
+{
+	char *colon = memchr(line, ':', len), *v, *end = line + len, *c;
+	json_t *old, *val;
+	int ascii = 1;
+
+	if (colon == NULL || colon == line)
+		return;
+	*colon = '\0';
+	for (c = line; c < colon; c++) {
+		if ((unsigned char)*c >= 0x80)
+			ascii = 0;
+		*c = (char)tolower((unsigned char)*c);
+	}
+	v = colon + 1;
+	while (v < end && (*v == ' ' || *v == '\t'))
+		v++;
+	while (end > v && (end[-1] == ' ' || end[-1] == '\t'))
+		end--;
+	old = json_object_get(obj, line);
+	if (old != NULL) {
+		char *joined = xasprintf("%s, %.*s", json_string_value(old),
+		    (int)(end - v), v);
+
+		val = http_body_text(joined, strlen(joined));
+		free(joined);
+	} else {
+		val = http_body_text(v, (size_t)(end - v));
+	}
+	/* A name that is not UTF-8 gets jansson's check (and is dropped). */
+	if (ascii)
+		json_object_set_new_nocheck(obj, line, val);
+	else
+		json_object_set_new(obj, line, val);
+}
+
+/* The final response's headers from the lines http_on_header kept. */
 static json_t *
-http_headers_json(CURL *easy)
+http_headers_json(struct buf *head)
 {
 	json_t *obj = json_object();
-	struct curl_header *h, *prev = NULL;
+	char *p = head->data, *end = p + head->len;
 
-	while ((h = curl_easy_nextheader(easy, CURLH_HEADER, -1, prev)) !=
-	    NULL) {
-		char small[64], *name = small;
-		size_t len = strlen(h->name), i;
-		json_t *old;
+	while (p != NULL && p < end) {
+		char *nl = memchr(p, '\n', (size_t)(end - p));
+		char *stop = nl != NULL ? nl : end;
+		size_t len = (size_t)(stop - p);
 
-		prev = h;
-		if (len >= sizeof(small))
-			name = xmalloc(len + 1);
-		for (i = 0; i <= len; i++)
-			name[i] = (char)tolower((unsigned char)h->name[i]);
-		old = json_object_get(obj, name);
-		if (old != NULL) {
-			char *joined = xasprintf("%s, %s",
-			    json_string_value(old), h->value);
-
-			json_object_set_new(obj, name,
-			    http_body_text(joined, strlen(joined)));
-			free(joined);
-		} else {
-			json_object_set_new(obj, name,
-			    http_body_text(h->value, strlen(h->value)));
-		}
-		if (name != small)
-			free(name);
+		if (len > 0 && p[len - 1] == '\r')
+			len--;
+		/* Folded continuation lines (obsolete) are not kept. */
+		if (len > 0 && *p != ' ' && *p != '\t')
+			http_header_add(obj, p, len);
+		p = nl != NULL ? nl + 1 : end;
 	}
 	return obj;
 }
 
-static const char *
-http_version_name(long v)
+/* Could s[0..n) be JSON? Only then is it worth parsing. */
+static int
+http_maybe_json(const char *s, size_t n)
 {
-	switch (v) {
-	case CURL_HTTP_VERSION_1_0:
-		return "1.0";
-	case CURL_HTTP_VERSION_1_1:
-		return "1.1";
-	case CURL_HTTP_VERSION_2_0:
-		return "2";
-	case CURL_HTTP_VERSION_3:
-		return "3";
-	default:
-		return NULL;
-	}
+	size_t i = 0;
+
+	while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' ||
+	    s[i] == '\n'))
+		i++;
+	return i < n && strchr("{[\"-0123456789tfn", s[i]) != NULL;
 }
 
 static void
 http_finish(struct probe_run *run, json_t *out)
 {
 	struct http_run *hr = run->priv;
-	const char *data, *url = NULL, *redirect = NULL, *version;
-	long status = 0, v = 0;
+	const char *data, *url = NULL, *redirect = NULL;
+	long status = 0;
 	json_t *text, *parsed = NULL;
 
 	if (hr == NULL)
@@ -499,30 +543,27 @@ http_finish(struct probe_run *run, json_t *out)
 	curl_easy_getinfo(hr->easy, CURLINFO_RESPONSE_CODE, &status);
 	if (status <= 0)
 		goto out;
-	json_object_set_new(out, "status", json_integer(status));
-	curl_easy_getinfo(hr->easy, CURLINFO_HTTP_VERSION, &v);
-	version = http_version_name(v);
-	if (version != NULL)
-		json_object_set_new(out, "http_version", json_string(version));
+	json_object_set_new_nocheck(out, "status", json_integer(status));
 	if (curl_easy_getinfo(hr->easy, CURLINFO_EFFECTIVE_URL, &url) ==
 	    CURLE_OK && url != NULL)
-		json_object_set_new(out, "url", http_body_text(url,
+		json_object_set_new_nocheck(out, "url", http_body_text(url,
 		    strlen(url)));
-	json_object_set_new(out, "headers", http_headers_json(hr->easy));
+	json_object_set_new_nocheck(out, "headers",
+	    http_headers_json(&hr->head));
 	if (status >= 300 && status <= 399 &&
 	    curl_easy_getinfo(hr->easy, CURLINFO_REDIRECT_URL, &redirect) ==
 	    CURLE_OK && redirect != NULL)
-		json_object_set_new(out, "redirect", http_body_text(redirect,
-		    strlen(redirect)));
+		json_object_set_new_nocheck(out, "redirect",
+		    http_body_text(redirect, strlen(redirect)));
 	data = hr->body.data != NULL ? hr->body.data : "";
 	text = http_body_text(data, hr->body.len);
-	if (!hr->body.truncated && hr->body.len > 0)
+	if (!hr->body.truncated && http_maybe_json(data, hr->body.len))
 		parsed = json_loadb(data, hr->body.len, JSON_DECODE_ANY, NULL);
-	json_object_set_new(out, "body", parsed != NULL ? parsed :
+	json_object_set_new_nocheck(out, "body", parsed != NULL ? parsed :
 	    json_incref(text));
-	json_object_set_new(out, "body_text", text);
+	json_object_set_new_nocheck(out, "body_text", text);
 	if (hr->body.truncated)
-		json_object_set_new(out, "truncated", json_true());
+		json_object_set_new_nocheck(out, "truncated", json_true());
 out:
 	http_run_free(hr);
 	run->priv = NULL;

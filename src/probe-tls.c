@@ -217,7 +217,8 @@ tls_read_cert(struct tls_run *tr, char **cause)
 	return 0;
 }
 
-/* tls_span: days as "5 days", "1 day", "7 hours", "12 minutes". */
+/* tls_span: days as "5 days", "1 day", "7 hours", "12 minutes" or "under
+ * a minute". */
 static void
 tls_span(double days, char *out, size_t n)
 {
@@ -230,9 +231,12 @@ tls_span(double days, char *out, size_t n)
 	} else if (days * 24.0 >= 1.0) {
 		v = lround(days * 24.0);
 		unit = "hour";
-	} else {
+	} else if (days * 24.0 * 60.0 >= 1.0) {
 		v = lround(days * 24.0 * 60.0);
 		unit = "minute";
+	} else {
+		snprintf(out, n, "under a minute");
+		return;
 	}
 	snprintf(out, n, "%ld %s%s", v, unit, v == 1 ? "" : "s");
 }

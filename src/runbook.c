@@ -199,6 +199,20 @@ suggest_init(struct suggest *s, const char *word)
 	buf_init(&s->all, 4096);
 }
 
+/* Whether cand is already one of the ", "-separated names of list. */
+static int
+list_has(const char *list, const char *cand)
+{
+	size_t n = strlen(cand);
+	const char *p;
+
+	for (p = list; (p = strstr(p, cand)) != NULL; p += n) {
+		if ((p == list || p[-1] == ' ') && (p[n] == ',' || p[n] == '\0'))
+			return 1;
+	}
+	return 0;
+}
+
 static void
 suggest_add(struct suggest *s, const char *cand)
 {
@@ -208,7 +222,8 @@ suggest_add(struct suggest *s, const char *cand)
 		s->best = cand;
 		s->dist = d;
 	}
-	buf_printf(&s->all, "%s%s", s->all.len > 0 ? ", " : "", cand);
+	if (!list_has(buf_cstr(&s->all), cand))
+		buf_printf(&s->all, "%s%s", s->all.len > 0 ? ", " : "", cand);
 }
 
 static void
@@ -559,17 +574,65 @@ ybuild_line_col_pos(const struct ybuild *b, int line, int col)
 	return ybuild_pos(b, off);
 }
 
+/* The value of a single-quoted scalar from its raw text (between the
+ * quotes): '' is a quote, and line breaks fold (YAML 1.2, 7.3.2). Done
+ * here because libfyaml 0.7 mangles and leaks some such scalars. */
+static char *
+single_quoted_text(const char *raw, size_t len)
+{
+	const char *line = raw, *end = raw + len, *nl, *s, *e;
+	size_t breaks = 0, i;
+	struct buf b;
+	int first = 1;
+
+	buf_init(&b, 0);
+	while (line <= end) {
+		nl = memchr(line, '\n', (size_t)(end - line));
+		s = line;
+		e = nl != NULL ? nl : end;
+		if (!first)
+			while (s < e && (*s == ' ' || *s == '\t'))
+				s++;
+		if (nl != NULL)
+			while (e > s && (e[-1] == ' ' || e[-1] == '\t' ||
+			    e[-1] == '\r'))
+				e--;
+		if (!first && s == e && nl != NULL) {
+			breaks++;
+		} else {
+			if (!first && breaks == 0)
+				buf_putc(&b, ' ');
+			for (; breaks > 0; breaks--)
+				buf_putc(&b, '\n');
+			for (i = 0; s + i < e; i++) {
+				buf_putc(&b, s[i]);
+				if (s[i] == '\'' && s + i + 1 < e && s[i + 1] == '\'')
+					i++;
+			}
+		}
+		first = 0;
+		if (nl == NULL)
+			break;
+		line = nl + 1;
+	}
+	return buf_steal(&b);
+}
+
 static struct ynode *
 ybuild_scalar(struct ybuild *b, struct fy_event *ev)
 {
 	const struct fy_mark *m = fy_event_start_mark(ev);
+	const struct fy_mark *em = fy_event_end_mark(ev);
 	enum fy_scalar_style style = fy_token_scalar_style(ev->scalar.value);
 	size_t off = m != NULL ? m->input_pos : 0, len = 0;
-	const char *t = fy_token_get_text(ev->scalar.value, &len);
+	const char *t = NULL;
 	struct ynode *n;
 
 	if (off > b->len)
 		off = b->len;
+	if (style != FYSS_SINGLE_QUOTED || em == NULL ||
+	    em->input_pos < off || em->input_pos > b->len)
+		t = fy_token_get_text(ev->scalar.value, &len);
 	/* A block scalar's mark is at the start of its first content line. */
 	if (style == FYSS_LITERAL || style == FYSS_FOLDED) {
 		while (off < b->len && b->file->source[off] == ' ')
@@ -577,7 +640,13 @@ ybuild_scalar(struct ybuild *b, struct fy_event *ev)
 	}
 	n = ynode_new(b->ld, Y_SCALAR, ybuild_pos(b, off));
 	n->style = style;
-	n->text = t != NULL ? xstrndup(t, len) : xstrdup("");
+	if (t != NULL)
+		n->text = xstrndup(t, len);
+	else if (style == FYSS_SINGLE_QUOTED && em != NULL)
+		n->text = single_quoted_text(b->file->source + off,
+		    em->input_pos - off);
+	else
+		n->text = xstrdup("");
 	n->content = off;
 	n->content_col = n->pos.col;
 	/* A quoted scalar's mark is after its quote: point at the quote. */
@@ -828,14 +897,17 @@ ybuild_syntax_error(struct ybuild *b, struct fy_diag *diag)
 {
 	struct fy_diag_error *de;
 	void *iter = NULL;
+	char *hint = NULL;
 
 	while ((de = fy_diag_errors_iterate(diag, &iter)) != NULL) {
 		if (de->type != FYET_ERROR || de->msg == NULL)
 			continue;
+		if (strstr(de->msg, "tab") != NULL)
+			hint = xstrdup("indent with spaces, not tabs");
+		else if (strstr(de->msg, "flow") != NULL)
+			hint = xstrdup("is a { or [ before it left open?");
 		ld_error(b->ld, ybuild_line_col_pos(b, de->line, de->column),
-		    strstr(de->msg, "tab") != NULL ?
-		    xstrdup("indent with spaces, not tabs") : NULL,
-		    "bad YAML: %s", de->msg);
+		    hint, "bad YAML: %s", de->msg);
 		return;
 	}
 	ld_error(b->ld, ybuild_pos(b, b->len), NULL, "bad YAML");
@@ -936,10 +1008,7 @@ ld_text(struct loader *ld, const struct ynode *n, const char *key,
 		return NULL;
 	if (template_expand(&ld->tv, s, &out, missing != NULL ? missing :
 	    &unset, &cause, &hint) != 0) {
-		char *where = key_in(key, ctx);
-
-		ld_error(ld, n->pos, hint, "%s in %s", cause, where);
-		free(where);
+		ld_error(ld, n->pos, hint, "%s in %s of %s", cause, key, ctx);
 		free(cause);
 		return NULL;
 	}

@@ -27,6 +27,23 @@ time_mono(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* strtod also reads hex, inf and exponents; durations and sizes are plain
+ * decimals: digits with at most one point, then the unit. */
+static int
+is_decimal(const char *s)
+{
+	size_t i, points = 0, digits = 0;
+
+	for (i = 0; isdigit((unsigned char)s[i]) || s[i] == '.'; i++) {
+		if (s[i] == '.')
+			points++;
+		else
+			digits++;
+	}
+	return digits > 0 && points <= 1 && s[i] != 'x' && s[i] != 'X' &&
+	    s[i] != 'e' && s[i] != 'E' && s[i] != 'p' && s[i] != 'P';
+}
+
 static const struct {
 	const char *unit;
 	double secs;
@@ -46,7 +63,7 @@ duration_parse(const char *s, double *out)
 		double v;
 		size_t i, ulen = 0;
 
-		if (!isdigit((unsigned char)*s) && *s != '.')
+		if (!is_decimal(s))
 			return -1;
 		v = strtod(s, &end);
 		if (end == s)
@@ -83,12 +100,13 @@ duration_format(double secs, char *out, size_t n)
 		duration_format(-secs, out + 1, n > 1 ? n - 1 : 0);
 		return;
 	}
-	if (secs < 1) {
+	/* Round first, then pick the unit: 0.9996 is "1s", not "1000ms". */
+	if (llround(secs * 1000) < 1000) {
 		snprintf(out, n, "%lldms", (long long)llround(secs * 1000));
 		return;
 	}
-	if (secs < 60 && secs != floor(secs)) {
-		snprintf(out, n, "%.1fs", secs);
+	if (llround(secs * 10) < 600 && llround(secs * 10) % 10 != 0) {
+		snprintf(out, n, "%.1fs", (double)llround(secs * 10) / 10);
 		return;
 	}
 	s = llround(secs);
@@ -120,7 +138,7 @@ size_parse(const char *s, double *out)
 	double v;
 	size_t i;
 
-	if (!isdigit((unsigned char)*s) && *s != '.')
+	if (!is_decimal(s))
 		return -1;
 	v = strtod(s, &end);
 	if (end == s)
@@ -137,19 +155,32 @@ size_parse(const char *s, double *out)
 void
 time_format_iso8601(double t, int frac, char *out, size_t n)
 {
-	time_t secs = (time_t)floor(t);
+	long long total_ms = llround(t * 1000);
+	time_t secs = (time_t)(frac ? floor((double)total_ms / 1000) :
+	    floor(t));
 	struct tm tm;
 	char base[32];
 
 	gmtime_r(&secs, &tm);
 	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
 	if (frac) {
-		int ms = (int)((t - floor(t)) * 1000);
+		int ms = (int)(total_ms - (long long)secs * 1000);
 
-		snprintf(out, n, "%s.%03dZ", base, ms > 999 ? 999 : ms);
+		snprintf(out, n, "%s.%03dZ", base, ms);
 	} else {
 		snprintf(out, n, "%sZ", base);
 	}
+}
+
+static int
+days_in_month(int year, int month)
+{
+	static const int days[] = {
+		31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31,
+	};
+	int leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+
+	return days[month - 1] + (month == 2 && leap);
 }
 
 static int
@@ -207,14 +238,19 @@ time_parse_iso8601(const char *s, double *out)
 			sign = *s++ == '-' ? -1 : 1;
 			if (take_digits(&s, 2, &oh))
 				return -1;
-			if (*s == ':')
+			if (*s == ':') {
 				s++;
-			if (isdigit((unsigned char)*s) && take_digits(&s, 2, &om))
+				if (take_digits(&s, 2, &om))
+					return -1;
+			} else if (isdigit((unsigned char)*s) &&
+			    take_digits(&s, 2, &om)) {
 				return -1;
+			}
 		}
 	}
-	if (*s != '\0' || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 ||
-	    mi > 59 || sec > 60 || oh > 23 || om > 59)
+	if (*s != '\0' || mo < 1 || mo > 12 || d < 1 ||
+	    d > days_in_month(y, mo) || h > 23 || mi > 59 || sec > 60 ||
+	    oh > 23 || om > 59)
 		return -1;
 	tm.tm_year = y - 1900;
 	tm.tm_mon = mo - 1;

@@ -127,7 +127,7 @@ str_to_long(const char *s, long min, long max, long *out)
 	char *end;
 	long v;
 
-	if (s == NULL || *s == '\0')
+	if (s == NULL || (!isdigit((unsigned char)*s) && *s != '-'))
 		return -1;
 	errno = 0;
 	v = strtol(s, &end, 10);
@@ -141,10 +141,10 @@ unsigned
 str_edit_distance(const char *a, const char *b)
 {
 	size_t la = strlen(a), lb = strlen(b), i, j;
-	unsigned row[64], prev, tmp;
+	unsigned small[64], *row, prev, tmp, result;
 
-	if (la >= ARRAY_LEN(row) || lb >= ARRAY_LEN(row))
-		return 255;
+	row = lb < ARRAY_LEN(small) ? small :
+	    xreallocarray(NULL, lb + 1, sizeof(*row));
 	for (j = 0; j <= lb; j++)
 		row[j] = (unsigned)j;
 	for (i = 1; i <= la; i++) {
@@ -162,5 +162,8 @@ str_edit_distance(const char *a, const char *b)
 			prev = tmp;
 		}
 	}
-	return row[lb] > 255 ? 255 : row[lb];
+	result = row[lb] > 255 ? 255 : row[lb];
+	if (row != small)
+		free(row);
+	return result;
 }

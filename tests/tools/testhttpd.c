@@ -3,7 +3,7 @@
  * benchmark tests.
  *
  * usage: testhttpd --port-file FILE [--port N] [--tls-cert C --tls-key K]
- *                  [--threads N]
+ *                  [--threads N] [--idle-timeout SECS]
  *
  * Listens on 127.0.0.1 (port 0: any free port), writes the port to FILE
  * once listening (atomically, through a rename), and serves until SIGTERM
@@ -20,6 +20,8 @@
  *   /echo            {"method": ..., "body": ..., "headers": {...}}
  *   /peer            the client's "address:port" (tells connections apart)
  *   /raw/HEX         the bytes spelled in hex (e.g. invalid UTF-8)
+ *   /multi           200 with the header X-Multi twice ("a", then "b")
+ * An idle connection is closed after --idle-timeout seconds (default 120).
  * Anything else is 404. */
 #include <errno.h>
 #include <microhttpd.h>
@@ -474,6 +476,24 @@ route_echo(struct MHD_Connection *conn, const char *method, struct req *rq)
 }
 
 static enum MHD_Result
+route_multi(struct MHD_Connection *conn)
+{
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+	static const char text[] = "multi\n";
+
+	r = MHD_create_response_from_buffer(sizeof(text) - 1, (void *)text,
+	    MHD_RESPMEM_PERSISTENT);
+	if (r == NULL)
+		return MHD_NO;
+	MHD_add_response_header(r, "X-Multi", "a");
+	MHD_add_response_header(r, "X-Multi", "b");
+	ret = MHD_queue_response(conn, 200, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result
 route_peer(struct MHD_Connection *conn)
 {
 	const union MHD_ConnectionInfo *ci;
@@ -568,6 +588,8 @@ handle(void *cls, struct MHD_Connection *conn, const char *url,
 		return route_headers(conn);
 	if (strcmp(url, "/echo") == 0)
 		return route_echo(conn, method, rq);
+	if (strcmp(url, "/multi") == 0)
+		return route_multi(conn);
 	if (strcmp(url, "/peer") == 0)
 		return route_peer(conn);
 	if (strncmp(url, "/raw/", 5) == 0)
@@ -640,7 +662,8 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: testhttpd --port-file FILE [--port N] "
-	    "[--tls-cert C --tls-key K] [--threads N]\n");
+	    "[--tls-cert C --tls-key K] [--threads N] "
+	    "[--idle-timeout SECS]\n");
 	exit(2);
 }
 
@@ -649,7 +672,7 @@ main(int argc, char **argv)
 {
 	const char *port_file = NULL, *cert_path = NULL, *key_path = NULL;
 	char *cert = NULL, *key = NULL;
-	long long port = 0, threads = 1;
+	long long port = 0, threads = 1, idle = 120;
 	struct sockaddr_in sin;
 	struct MHD_Daemon *d;
 	const union MHD_DaemonInfo *info;
@@ -674,6 +697,9 @@ main(int argc, char **argv)
 			key_path = argv[++i];
 		else if (strcmp(a, "--threads") == 0) {
 			if (parse_num(argv[++i], 1, 64, &threads) != 0)
+				usage();
+		} else if (strcmp(a, "--idle-timeout") == 0) {
+			if (parse_num(argv[++i], 1, 86400, &idle) != 0)
 				usage();
 		} else
 			usage();
@@ -709,7 +735,7 @@ main(int argc, char **argv)
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
 	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads,
 	    MHD_OPTION_CONNECTION_LIMIT, 20000u,
-	    MHD_OPTION_CONNECTION_TIMEOUT, 120u,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)idle,
 	    MHD_OPTION_LISTEN_BACKLOG_SIZE, 4096u,
 	    MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
 	    cert != NULL ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert,
