@@ -197,7 +197,10 @@ ok_detail(const struct runbook *rb, json_t *r)
 	detail = *got != '\0' ? xasprintf("%s (%s)", expr_source(e), got) :
 	    xstrdup(expr_source(e));
 	free(got);
-	return detail;
+	/* The condition's text may hold a templated secret. */
+	got = runbook_redact(rb, detail);
+	free(detail);
+	return got;
 }
 
 static void

@@ -4,6 +4,7 @@
 #include "engine.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -73,8 +74,9 @@ result_new(const struct probe *p, double started_wall)
 	result_set_str(o, "id", p->id);
 	result_set_str(o, "layer", p->layer);
 	result_set_str(o, "kind", p->kind->name);
-	json_object_set_new(o, "ok", json_false());
-	result_set_str(o, "state", "unknown");
+	/* Not decided until expect and warn have run: null while they do. */
+	json_object_set_new(o, "ok", json_null());
+	json_object_set_new(o, "state", json_null());
 	json_object_set_new(o, "reason", json_null());
 	json_object_set_new(o, "latency_ms", json_null());
 	json_object_set_new(o, "latency", json_null());
@@ -320,7 +322,7 @@ item_finish(struct item *it)
 		it->result = result_new(p, run->started_wall);
 		p->kind->finish(run, it->result);
 		json_object_set_new(it->result, "latency_ms",
-		    json_real((double)(long long)(secs * 10000) / 10));
+		    json_real((double)llround(secs * 10000) / 10));
 		json_object_set_new(it->result, "latency", json_real(secs));
 		runbook_redact_json(e->rb, it->result);
 		judge(it, time_now());

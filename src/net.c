@@ -6,7 +6,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,13 +37,14 @@ struct net_easy {
 	void *arg;
 	int active;		/* in the multi handle */
 	int dirty;		/* options set since the last reset */
-	unsigned long tag;	/* of the configuration it was set up for */
+	struct net_shape shape;	/* it was set up for; key NULL: none */
 	char errbuf[CURL_ERROR_SIZE];
 };
 
-/* An idle handle; the tag is copied here so a search stays in one array. */
+/* An idle handle; its shape's hash is copied here so that a search stays
+ * in one array. */
 struct net_idle {
-	unsigned long tag;
+	unsigned long long hash;
 	struct net_easy *w;
 };
 
@@ -59,7 +59,6 @@ struct net {
 };
 
 static pthread_once_t net_once = PTHREAD_ONCE_INIT;
-static atomic_ulong net_tags;
 
 static void
 net_global_init(void)
@@ -139,6 +138,54 @@ net_easy_defaults(struct net_easy *w)
 	w->done = NULL;
 	w->arg = NULL;
 	w->dirty = 0;
+}
+
+void
+net_shape_init(struct net_shape *s, const void *key, size_t len)
+{
+	const unsigned char *k = key;
+	unsigned long long h = 14695981039346656037ull;	/* FNV-1a */
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		h = (h ^ k[i]) * 1099511628211ull;
+	s->hash = h;
+	s->key = xmalloc(len + 1);
+	memcpy(s->key, key, len);
+	s->key[len] = '\0';
+	s->len = len;
+}
+
+void
+net_shape_dispose(struct net_shape *s)
+{
+	free(s->key);
+	s->key = NULL;
+	s->len = 0;
+	s->hash = 0;
+}
+
+static int
+net_shape_equal(const struct net_shape *a, const struct net_shape *b)
+{
+	return a->key != NULL && b->key != NULL && a->hash == b->hash &&
+	    a->len == b->len && memcmp(a->key, b->key, a->len) == 0;
+}
+
+static void
+net_shape_copy(struct net_shape *dst, const struct net_shape *src)
+{
+	net_shape_dispose(dst);
+	if (src != NULL && src->key != NULL)
+		net_shape_init(dst, src->key, src->len);
+}
+
+static void
+net_easy_free(struct net_easy *w)
+{
+	curl_easy_cleanup(w->easy);
+	net_shape_dispose(&w->shape);
+	free(w);
 }
 
 /* Dispatches every finished transfer to its callback. */
@@ -260,10 +307,8 @@ net_free(void *ptr)
 
 	curl_multi_cleanup(n->multi);
 	loop_timer_stop(n->loop, &n->timer);
-	for (i = 0; i < n->npool; i++) {
-		curl_easy_cleanup(n->pool[i].w->easy);
-		free(n->pool[i].w);
-	}
+	for (i = 0; i < n->npool; i++)
+		net_easy_free(n->pool[i].w);
 	free(n->pool);
 	free(n->fds);
 	free(n);
@@ -296,14 +341,8 @@ net_get(struct loop *l)
 	return n;
 }
 
-unsigned long
-net_tag_new(void)
-{
-	return atomic_fetch_add(&net_tags, 1) + 1;
-}
-
 CURL *
-net_easy_get(struct net *n, unsigned long tag, int *reused)
+net_easy_get(struct net *n, const struct net_shape *shape, int *reused)
 {
 	struct net_easy *w;
 	size_t i, j;
@@ -318,27 +357,30 @@ net_easy_get(struct net *n, unsigned long tag, int *reused)
 			abort();
 		}
 		net_easy_defaults(w);
-		w->tag = tag;
+		net_shape_copy(&w->shape, shape);
 		return w->easy;
 	}
-	/* A handle already set up under this tag skips the reset and the
+	/* A handle already set up under this shape skips the reset and the
 	 * caller's options, a good part of the cost of a short transfer. */
 	i = n->npool - 1;
-	for (j = n->npool; tag != 0 && j > 0; j--) {
-		if (n->pool[j - 1].tag == tag) {
+	for (j = n->npool; shape != NULL && j > 0; j--) {
+		if (n->pool[j - 1].hash == shape->hash &&
+		    net_shape_equal(&n->pool[j - 1].w->shape, shape)) {
 			i = j - 1;
 			break;
 		}
 	}
 	w = n->pool[i].w;
 	n->pool[i] = n->pool[--n->npool];
-	if (tag != 0 && w->tag == tag && w->dirty) {
+	if (shape != NULL && w->dirty && net_shape_equal(&w->shape, shape)) {
 		*reused = 1;
-	} else if (w->dirty) {
-		curl_easy_reset(w->easy);
-		net_easy_defaults(w);
+	} else {
+		if (w->dirty) {
+			curl_easy_reset(w->easy);
+			net_easy_defaults(w);
+		}
+		net_shape_copy(&w->shape, shape);
 	}
-	w->tag = tag;
 	w->errbuf[0] = '\0';
 	return w->easy;
 }
@@ -354,14 +396,13 @@ net_easy_put(struct net *n, CURL *easy)
 	if (w->active)
 		net_remove(n, easy);
 	if (n->npool == NET_POOL_MAX) {
-		curl_easy_cleanup(easy);
-		free(w);
+		net_easy_free(w);
 		return;
 	}
 	w->dirty = 1;
 	w->done = NULL;
 	w->arg = NULL;
-	n->pool[n->npool].tag = w->tag;
+	n->pool[n->npool].hash = w->shape.hash;
 	n->pool[n->npool].w = w;
 	n->npool++;
 }

@@ -24,22 +24,36 @@ typedef void (*net_done_fn)(void *arg, CURLcode rc);
  * loop_free(l). Never NULL (aborts when libcurl cannot start). */
 struct net *net_get(struct loop *l);
 
-/* net_tag_new: a number unique in this process, naming one configuration
- * of easy handles (a prepared probe) for net_easy_get. Thread-safe. */
-unsigned long net_tag_new(void);
+/* The shape of a configuration of easy handles: a key that is equal for
+ * two callers exactly when they set the same options to the same values
+ * (borrowed pointers aside), so one's handle can serve the other without
+ * a reset. */
+struct net_shape {
+	unsigned long long hash;
+	char *key;		/* heap */
+	size_t len;
+};
 
-/* net_easy_get: an easy handle with CURLOPT_NOSIGNAL and an error buffer;
- * from the pool when one is idle. When tag is non-zero and the handle was
- * last set up under the same tag, *reused is 1 and the handle keeps every
- * option that caller set (only per-transfer ones need setting again);
- * otherwise *reused is 0 and all other options are at their defaults. The
- * caller must not set CURLOPT_PRIVATE or CURLOPT_ERRORBUFFER. Give it back
- * with net_easy_put(). */
-CURL *net_easy_get(struct net *n, unsigned long tag, int *reused);
+/* net_shape_init: a shape for the key bytes key[0..len) (copied);
+ * net_shape_dispose frees it. */
+void net_shape_init(struct net_shape *s, const void *key, size_t len);
+void net_shape_dispose(struct net_shape *s);
+
+/* net_easy_get: an easy handle with CURLOPT_NOSIGNAL, an error buffer and
+ * net's socket callbacks; from the pool when one is idle. When shape is not
+ * NULL and the handle was last set up under an equal shape, *reused is 1:
+ * every option that libcurl copies (strings, numbers) is as that caller
+ * set it, and only options that borrow pointers (CURLOPT_HTTPHEADER,
+ * CURLOPT_POSTFIELDS, the callback data) must be set again. Otherwise
+ * *reused is 0 and all options are at their defaults. The caller must not
+ * set CURLOPT_PRIVATE, CURLOPT_ERRORBUFFER or the socket callbacks. Give
+ * it back with net_easy_put(). */
+CURL *net_easy_get(struct net *n, const struct net_shape *shape,
+    int *reused);
 
 /* net_easy_put: returns easy (from net_easy_get) to the pool, stopping its
  * transfer if one is running; the handle is reset when it is next taken
- * under another tag. Frees it when the pool is full. NULL is a no-op. */
+ * under another shape. Frees it when the pool is full. NULL is a no-op. */
 void net_easy_put(struct net *n, CURL *easy);
 
 /* net_add: starts the transfer set up on easy (from net_easy_get). done(arg,

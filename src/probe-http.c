@@ -34,7 +34,8 @@ struct http_conf {
 	int insecure;
 	const char *cacert;	/* borrowed; NULL: the system's */
 	int fresh;
-	unsigned long tag;	/* for net_easy_get */
+	int post;		/* sends a body (POSTFIELDS) */
+	struct net_shape shape;	/* for net_easy_get */
 };
 
 /* One run's state. */
@@ -71,6 +72,7 @@ http_conf_free(struct http_conf *c)
 		return;
 	free(c->method);
 	curl_slist_free_all(c->headers);
+	net_shape_dispose(&c->shape);
 	free(c);
 }
 
@@ -183,6 +185,23 @@ http_build_headers(struct probe *p, struct http_conf *c, char **cause)
 	return 0;
 }
 
+/* What http_setup sets, as a key: probes with equal keys can share an
+ * easy handle without a reset. The header list and the body are borrowed
+ * and set for every run, so only the body's length counts. */
+static void
+http_build_shape(struct http_conf *c)
+{
+	struct buf b;
+
+	buf_init(&b, 0);
+	buf_printf(&b, "http %zu:%s %s %d:%zu %d%d%d %s", strlen(c->url),
+	    c->url, c->method != NULL ? c->method : "-", c->post,
+	    c->body_len, c->follow, c->insecure, c->fresh,
+	    c->cacert != NULL ? c->cacert : "");
+	net_shape_init(&c->shape, b.data, b.len);
+	buf_dispose(&b);
+}
+
 static int
 http_prepare(struct probe *p, char **cause)
 {
@@ -237,7 +256,11 @@ http_prepare(struct probe *p, char **cause)
 	c->insecure = probe_param_bool(p, "insecure", 0);
 	c->cacert = probe_param_str(p, "cacert", NULL);
 	c->fresh = probe_param_bool(p, "fresh", 0);
-	c->tag = net_tag_new();
+	c->post = c->body != NULL ||
+	    (c->method != NULL && strcmp(c->method, "POST") == 0);
+	if (c->method != NULL && strcmp(c->method, "HEAD") == 0)
+		c->post = 0;
+	http_build_shape(c);
 	p->priv = c;
 	return 0;
 fail:
@@ -301,8 +324,8 @@ http_on_done(void *arg, CURLcode rc)
 	probe_run_complete(run);
 }
 
-/* The options that follow from the configuration alone; a handle that
- * net_easy_get hands back as reused still has them. */
+/* The options that the shape stands for; a handle that net_easy_get hands
+ * back as reused still has them. */
 static void
 http_setup(const struct http_conf *c, CURL *e)
 {
@@ -311,7 +334,6 @@ http_setup(const struct http_conf *c, CURL *e)
 	curl_easy_setopt(e, CURLOPT_URL, c->url);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, http_on_body);
 	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, http_on_header);
-	curl_easy_setopt(e, CURLOPT_HTTPHEADER, c->headers);
 	if (c->follow) {
 		/* prepare() checked the URL's scheme; redirects need a limit
 		 * of their own. */
@@ -321,11 +343,9 @@ http_setup(const struct http_conf *c, CURL *e)
 	}
 	if (m != NULL && strcmp(m, "HEAD") == 0) {
 		curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
-	} else if (c->body != NULL || (m != NULL && strcmp(m, "POST") == 0)) {
+	} else if (c->post) {
 		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
 		    (curl_off_t)c->body_len);
-		curl_easy_setopt(e, CURLOPT_POSTFIELDS,
-		    c->body != NULL ? c->body : "");
 		if (m != NULL && strcmp(m, "POST") != 0)
 			curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, m);
 	} else if (m != NULL && strcmp(m, "GET") != 0) {
@@ -364,11 +384,17 @@ http_start(struct probe_run *run)
 	hr->run = run;
 	hr->conf = run->probe->priv;
 	hr->net = net_get(run->loop);
-	hr->easy = net_easy_get(hr->net, hr->conf->tag, &reused);
+	hr->easy = net_easy_get(hr->net, &hr->conf->shape, &reused);
 	buf_init(&hr->body, hr->conf->max_body);
 	buf_init(&hr->head, HTTP_HEAD_MAX);
 	if (!reused)
 		http_setup(hr->conf, hr->easy);
+	/* Borrowed pointers: a reused handle may still point at another
+	 * probe's. */
+	curl_easy_setopt(hr->easy, CURLOPT_HTTPHEADER, hr->conf->headers);
+	if (hr->conf->post)
+		curl_easy_setopt(hr->easy, CURLOPT_POSTFIELDS,
+		    hr->conf->body != NULL ? hr->conf->body : "");
 	curl_easy_setopt(hr->easy, CURLOPT_WRITEDATA, hr);
 	curl_easy_setopt(hr->easy, CURLOPT_HEADERDATA, hr);
 	curl_easy_setopt(hr->easy, CURLOPT_TIMEOUT_MS,
@@ -562,8 +588,8 @@ http_finish(struct probe_run *run, json_t *out)
 	json_object_set_new_nocheck(out, "body", parsed != NULL ? parsed :
 	    json_incref(text));
 	json_object_set_new_nocheck(out, "body_text", text);
-	if (hr->body.truncated)
-		json_object_set_new_nocheck(out, "truncated", json_true());
+	json_object_set_new_nocheck(out, "truncated",
+	    json_boolean(hr->body.truncated));
 out:
 	http_run_free(hr);
 	run->priv = NULL;

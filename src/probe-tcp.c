@@ -95,8 +95,8 @@ tcp_start(struct probe_run *run)
 
 	tr->run = run;
 	tr->net = net_get(run->loop);
-	/* Setting a few options is cheap next to a handshake: no tag. */
-	e = tr->easy = net_easy_get(tr->net, 0, &reused);
+	/* Setting a few options is cheap next to a handshake: no shape. */
+	e = tr->easy = net_easy_get(tr->net, NULL, &reused);
 	/* curl resolves asynchronously, connects and stops: no request. A
 	 * pooled connection would prove nothing, so always a fresh one. */
 	curl_easy_setopt(e, CURLOPT_URL, c->url);

@@ -294,8 +294,8 @@ tls_start(struct probe_run *run)
 
 	tr->run = run;
 	tr->net = net_get(run->loop);
-	/* Setting a few options is cheap next to a handshake: no tag. */
-	e = tr->easy = net_easy_get(tr->net, 0, &reused);
+	/* Setting a few options is cheap next to a handshake: no shape. */
+	e = tr->easy = net_easy_get(tr->net, NULL, &reused);
 	/* Handshake and stop. Verification is off so that a bad certificate
 	 * is still read: judging it is this probe's job. */
 	curl_easy_setopt(e, CURLOPT_URL, c->url);

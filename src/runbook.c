@@ -42,7 +42,7 @@ struct ynode;
 struct yentry {
 	struct ynode *key;		/* always a scalar */
 	struct ynode *value;
-	const struct ynode *dup_of;	/* the earlier key it repeats, or NULL */
+	const struct ynode *dup_of;	/* the earlier key it repeats */
 };
 
 struct ynode {
@@ -57,7 +57,8 @@ struct ynode {
 	struct yentry *entries;		/* mapping */
 	size_t nentries;
 	size_t cap;			/* of items or entries */
-	int bad;			/* stands in for an error already reported */
+	int bad;			/* stands for a reported error */
+	int nopos;			/* empty: libfyaml gave no mark */
 	struct ynode *next;		/* every node, for freeing */
 };
 
@@ -127,7 +128,8 @@ struct idrule {
 static const struct idrule id_runbook = { "runbook id", "a-z0-9_-",
 	"a-z0-9_-", "use only a-z, 0-9, _ and -" };
 static const struct idrule id_probe = { "probe id", "A-Za-z_",
-	"A-Za-z0-9_-", "start with a letter or _, then letters, digits, _ or -" };
+	"A-Za-z0-9_-", "start with a letter or _, then letters, digits, _ "
+	"or -" };
 static const struct idrule id_failure = { "failure id", "a-z0-9",
 	"a-z0-9_-", "start with a-z or 0-9, then a-z, 0-9, _ or -" };
 static const struct idrule id_node = { "node id", "A-Za-z0-9_",
@@ -135,7 +137,8 @@ static const struct idrule id_node = { "node id", "A-Za-z0-9_",
 static const struct idrule id_host = { "host name", "A-Za-z0-9_",
 	"A-Za-z0-9_.-", "use letters, digits, _, . and -" };
 static const struct idrule id_var = { "var name", "A-Za-z_",
-	"A-Za-z0-9_-", "start with a letter or _, then letters, digits, _ or -" };
+	"A-Za-z0-9_-", "start with a letter or _, then letters, digits, _ "
+	"or -" };
 static const struct idrule id_env = { "environment variable name", "A-Z_",
 	"A-Z0-9_", "use A-Z, 0-9 and _" };
 
@@ -181,21 +184,25 @@ str_find(const char *const *list, const char *s)
 	return NULL;
 }
 
-/* Collects candidates for a "did you mean" hint, and all of them for a
- * list of what is allowed. */
+/* Collects candidates for a "did you mean" hint and, with all, every
+ * candidate for a list of what is allowed. */
 struct suggest {
 	const char *word;
+	size_t len;
 	const char *best;
 	unsigned dist;
+	int collect;
 	struct buf all;
 };
 
 static void
-suggest_init(struct suggest *s, const char *word)
+suggest_init(struct suggest *s, const char *word, int all)
 {
 	s->word = word;
+	s->len = strlen(word);
 	s->best = NULL;
 	s->dist = 3;		/* at most two edits away */
+	s->collect = all;
 	buf_init(&s->all, 4096);
 }
 
@@ -206,8 +213,11 @@ list_has(const char *list, const char *cand)
 	size_t n = strlen(cand);
 	const char *p;
 
+	if (n == 0)
+		return 1;
 	for (p = list; (p = strstr(p, cand)) != NULL; p += n) {
-		if ((p == list || p[-1] == ' ') && (p[n] == ',' || p[n] == '\0'))
+		if ((p == list || p[-1] == ' ') &&
+		    (p[n] == ',' || p[n] == '\0'))
 			return 1;
 	}
 	return 0;
@@ -216,14 +226,21 @@ list_has(const char *list, const char *cand)
 static void
 suggest_add(struct suggest *s, const char *cand)
 {
-	unsigned d = str_edit_distance(s->word, cand);
+	size_t len = strlen(cand);
+	unsigned d;
 
-	if (d < s->dist && d < strlen(s->word) && d < strlen(cand)) {
+	if (len == 0)
+		return;
+	if (s->collect && !list_has(buf_cstr(&s->all), cand))
+		buf_printf(&s->all, "%s%s", s->all.len > 0 ? ", " : "", cand);
+	/* The distance is at least the difference in length. */
+	if (len + s->dist <= s->len || s->len + s->dist <= len)
+		return;
+	d = str_edit_distance(s->word, cand);
+	if (d < s->dist && d < s->len && d < len) {
 		s->best = cand;
 		s->dist = d;
 	}
-	if (!list_has(buf_cstr(&s->all), cand))
-		buf_printf(&s->all, "%s%s", s->all.len > 0 ? ", " : "", cand);
 }
 
 static void
@@ -396,7 +413,7 @@ ld_check_keys(struct loader *ld, const struct ynode *map,
 		}
 		if (str_find(allowed, e->key->text) != NULL)
 			continue;
-		suggest_init(&sg, e->key->text);
+		suggest_init(&sg, e->key->text, 1);
 		suggest_add_list(&sg, allowed);
 		if (ctx != NULL)
 			ld_error(ld, e->key->pos,
@@ -427,7 +444,7 @@ ld_check_id(struct loader *ld, const struct idrule *rule, const char *s,
 
 struct yframe {
 	struct ynode *node;		/* the open sequence or mapping */
-	struct ynode *key;		/* mapping: a key waiting for its value */
+	struct ynode *key;		/* mapping: a key awaiting its value */
 	char *anchor;
 };
 
@@ -606,7 +623,8 @@ single_quoted_text(const char *raw, size_t len)
 				buf_putc(&b, '\n');
 			for (i = 0; s + i < e; i++) {
 				buf_putc(&b, s[i]);
-				if (s[i] == '\'' && s + i + 1 < e && s[i + 1] == '\'')
+				if (s[i] == '\'' && s + i + 1 < e &&
+				    s[i + 1] == '\'')
 					i++;
 			}
 		}
@@ -639,6 +657,7 @@ ybuild_scalar(struct ybuild *b, struct fy_event *ev)
 			off++;
 	}
 	n = ynode_new(b->ld, Y_SCALAR, ybuild_pos(b, off));
+	n->nopos = m == NULL;
 	n->style = style;
 	if (t != NULL)
 		n->text = xstrndup(t, len);
@@ -704,6 +723,12 @@ ybuild_emit(struct ybuild *b, struct ynode *n)
 		return;
 	}
 	f = &b->stack[b->depth - 1];
+	/* An empty value has no position of its own: use its key's, or
+	 * its list's. */
+	if (n->nopos) {
+		n->pos = f->key != NULL ? f->key->pos : f->node->pos;
+		n->nopos = 0;
+	}
 	if (f->node->type == Y_SEQ) {
 		ynode_push_item(f->node, n);
 	} else if (f->key == NULL) {
@@ -786,6 +811,7 @@ static void
 ybuild_map_end(struct ybuild *b, struct ynode *map)
 {
 	struct yentry *raw = map->entries;
+	const struct yentry *first;
 	size_t nraw = map->nentries, i;
 
 	map->entries = NULL;
@@ -804,9 +830,9 @@ ybuild_map_end(struct ybuild *b, struct ynode *map)
 			ybuild_merge(b, map, raw, nraw, raw[i].value);
 			continue;
 		}
+		first = ymap_entry(map, k->text);
 		ynode_push_entry(map, k, raw[i].value,
-		    ymap_entry(map, k->text) != NULL ?
-		    ymap_entry(map, k->text)->key : NULL);
+		    first != NULL ? first->key : NULL);
 	}
 	free(raw);
 }
@@ -856,7 +882,7 @@ ybuild_event(struct ybuild *b, struct fy_event *ev)
 		n = ynode_new(b->ld, ev->type == FYET_SEQUENCE_START ? Y_SEQ :
 		    Y_MAP, ybuild_mark_pos(b, fy_event_start_mark(ev)));
 		if (b->depth == b->stack_cap) {
-			b->stack_cap = b->stack_cap != 0 ? b->stack_cap * 2 : 16;
+			b->stack_cap = b->stack_cap * 2 + 16;
 			b->stack = xreallocarray(b->stack, b->stack_cap,
 			    sizeof(*b->stack));
 		}
@@ -1010,6 +1036,7 @@ ld_text(struct loader *ld, const struct ynode *n, const char *key,
 	    &unset, &cause, &hint) != 0) {
 		ld_error(ld, n->pos, hint, "%s in %s of %s", cause, key, ctx);
 		free(cause);
+		free(unset);
 		return NULL;
 	}
 	free(unset);
@@ -1081,11 +1108,11 @@ ld_duration(struct loader *ld, const struct ynode *n, const char *key,
 		return -1;
 	if (duration_parse(s, out) != 0) {
 		if (is_bare_number(s))
-			ld_error(ld, n->pos, NULL, "bad duration \"%s\" for %s: "
-			    "write a unit, e.g. %ss", s, key, s);
+			ld_error(ld, n->pos, NULL, "bad duration \"%s\" for "
+			    "%s: write a unit, e.g. %ss", s, key, s);
 		else
-			ld_error(ld, n->pos, NULL, "bad duration \"%s\" for %s: "
-			    "write e.g. 300ms, 5s, 2m or 1h30m", s, key);
+			ld_error(ld, n->pos, NULL, "bad duration \"%s\" for "
+			    "%s: write e.g. 300ms, 5s, 2m or 1h30m", s, key);
 	} else if (positive && *out <= 0) {
 		ld_error(ld, n->pos, NULL, "bad duration \"%s\" for %s: it "
 		    "must be more than 0", s, key);
@@ -1216,7 +1243,7 @@ refcheck_name(void *arg, const char *name)
 
 	if (runbook_probe_index(rb, name) >= 0)
 		return;
-	suggest_init(&sg, name);
+	suggest_init(&sg, name, 0);
 	for (i = 0; i < rb->nprobes; i++)
 		suggest_add(&sg, rb->probes[i].id);
 	ld_error(rc->ld, rc->n->pos, suggest_hint(&sg, NULL, "if, when and "
@@ -1272,6 +1299,10 @@ ld_conditions(struct loader *ld, struct ynode *v, const char *key,
 		e = ld_condition(ld, items[i], key, ctx, missing, probe_roots);
 		if (e != NULL)
 			(*out)[(*nout)++] = e;
+	}
+	if (*nout == 0) {
+		free(*out);
+		*out = NULL;
 	}
 }
 
@@ -1529,7 +1560,7 @@ probe_needs(struct loader *ld, struct probe *p, struct ynode *v,
 			continue;
 		}
 		if (runbook_probe_index(ld->rb, s) < 0) {
-			suggest_init(&sg, s);
+			suggest_init(&sg, s, 0);
 			for (k = 0; k < ld->rb->nprobes; k++)
 				suggest_add(&sg, ld->rb->probes[k].id);
 			ld_error(ld, items[i]->pos, suggest_hint(&sg, NULL,
@@ -1586,7 +1617,7 @@ probe_on(struct loader *ld, struct probe *p, const struct ynode *v,
 			return;
 		}
 	}
-	suggest_init(&sg, s);
+	suggest_init(&sg, s, 0);
 	for (i = 0; i < rb->nhosts; i++)
 		suggest_add(&sg, rb->hosts[i].name);
 	ld_error(ld, v->pos, suggest_hint(&sg, NULL, "define it under hosts:"),
@@ -1660,7 +1691,7 @@ probe_unknown_key(struct loader *ld, const struct probe *p,
 	struct suggest sg;
 	size_t i;
 
-	suggest_init(&sg, key->text);
+	suggest_init(&sg, key->text, 1);
 	suggest_add_list(&sg, common);
 	for (i = 0; probe_kinds[i] != NULL; i++) {
 		if (p->kind != NULL && probe_kinds[i] != p->kind)
@@ -1843,12 +1874,14 @@ probes_load(struct loader *ld, const struct ynode *v)
  * Cycles: in needs, and in the triage tree.
  */
 
-/* A directed graph over 0..n-1: the edges of u are to[off[u]..off[u+1]). */
+/* A directed graph over 0..n-1, built in order of u: the edges of u are
+ * to[off[u]] .. to[off[u + 1] - 1]. */
 struct graph {
 	size_t n;
 	size_t *off;
 	size_t *to;
 	size_t nto;
+	size_t next;			/* the first u whose off is not set */
 };
 
 static void
@@ -1858,15 +1891,24 @@ graph_init(struct graph *g, size_t n)
 	g->off = xcalloc(n + 1, sizeof(*g->off));
 	g->to = NULL;
 	g->nto = 0;
+	g->next = 0;
 }
 
-/* Edges must be added in order of u. */
 static void
 graph_edge(struct graph *g, size_t u, size_t v)
 {
+	while (g->next <= u)
+		g->off[g->next++] = g->nto;
 	g->to = xreallocarray(g->to, g->nto + 1, sizeof(*g->to));
 	g->to[g->nto++] = v;
-	g->off[u + 1] = g->nto;
+}
+
+/* Ends the edges of the last nodes; call once all are added. */
+static void
+graph_end(struct graph *g)
+{
+	while (g->next <= g->n)
+		g->off[g->next++] = g->nto;
 }
 
 static void
@@ -1887,11 +1929,6 @@ graph_cycles(struct graph *g, void (*report)(void *arg, const size_t *path,
 	size_t *next = xcalloc(g->n + 1, sizeof(*next));
 	size_t r, u, v, j, depth;
 
-	/* Nodes without edges of their own still need off[u + 1]. */
-	for (u = 1; u <= g->n; u++) {
-		if (g->off[u] < g->off[u - 1])
-			g->off[u] = g->off[u - 1];
-	}
 	for (r = 0; r < g->n; r++) {
 		if (color[r] != 0)
 			continue;
@@ -1956,6 +1993,7 @@ needs_check_cycles(struct loader *ld)
 				graph_edge(&g, i, (size_t)k);
 		}
 	}
+	graph_end(&g);
 	graph_cycles(&g, needs_cycle, ld);
 	graph_dispose(&g);
 }
@@ -2074,6 +2112,7 @@ vars_load(struct loader *ld, const struct ynode *v)
 			ld_error(ld, e->value->pos, hint, "%s in var \"%s\"",
 			    cause, e->key->text);
 			free(cause);
+			free(missing);
 			continue;
 		}
 		if ((j = ld_json_string(ld, e->value, out)) != NULL)
@@ -2178,7 +2217,7 @@ failure_verify(struct loader *ld, struct failure *f, struct ynode *v,
 		if ((s = ld_string(ld, items[i], "verify", ctx)) == NULL)
 			continue;
 		if ((idx = runbook_probe_index(ld->rb, s)) < 0) {
-			suggest_init(&sg, s);
+			suggest_init(&sg, s, 0);
 			for (k = 0; k < ld->rb->nprobes; k++)
 				suggest_add(&sg, ld->rb->probes[k].id);
 			ld_error(ld, items[i]->pos, suggest_hint(&sg, NULL,
@@ -2286,7 +2325,7 @@ branch_hint(struct loader *ld, const char *s, int nodes)
 	struct suggest sg;
 	size_t i;
 
-	suggest_init(&sg, s);
+	suggest_init(&sg, s, 0);
 	for (i = 0; nodes && i < rb->triage.nnodes; i++)
 		suggest_add(&sg, rb->triage.nodes[i].id);
 	for (i = 0; i < rb->nfailures; i++)
@@ -2401,6 +2440,7 @@ tree_check_paths(struct loader *ld)
 		if (t->nodes[i].else_branch.is_node)
 			graph_edge(&g, i, t->nodes[i].else_branch.node);
 	}
+	graph_end(&g);
 	graph_cycles(&g, tree_cycle, ld);
 	graph_dispose(&g);
 	if (t->start >= t->nnodes)
@@ -2874,8 +2914,16 @@ int
 runbook_load_string(const char *name, const char *text, size_t len,
     struct runbook **out, struct diags *d)
 {
-	struct runbook *rb = xcalloc(1, sizeof(*rb));
+	struct runbook *rb;
 
+	*out = NULL;
+	if (len > RUNBOOK_FILE_MAX) {
+		diags_add(d, DIAG_ERROR, (struct srcpos){ name, 0, 0 }, NULL,
+		    NULL, "larger than %u MiB; is it a runbook?",
+		    RUNBOOK_FILE_MAX / (1024u * 1024u));
+		return -1;
+	}
+	rb = xcalloc(1, sizeof(*rb));
 	rb->path = xstrdup(name);
 	rb->files = xcalloc(1, sizeof(*rb->files));
 	rb->nfiles = 1;
@@ -3171,7 +3219,8 @@ runbook_probe_index(const struct runbook *rb, const char *id)
 	size_t i;
 
 	for (i = 0; i < rb->nprobes; i++) {
-		if (rb->probes[i].id != NULL && strcmp(rb->probes[i].id, id) == 0)
+		if (rb->probes[i].id != NULL &&
+		    strcmp(rb->probes[i].id, id) == 0)
 			return (long)i;
 	}
 	return -1;

@@ -818,7 +818,7 @@ states(const char *const *list)
 	size_t i;
 
 	for (i = 0; list[i] != NULL; i++) {
-		char id[16];
+		char id[32];
 
 		snprintf(id, sizeof(id), "p%zu", i);
 		json_object_set_new(o, id, json_pack("{s:s}", "state",

@@ -684,6 +684,50 @@ test_http_sockets_cloexec(void **state)
 	loop_free(l);
 }
 
+/* Pooled handles carry nothing from one probe to the next: not the
+ * method, the body or the headers, whether the probes share a shape (same
+ * URL, method and body length) or not. */
+static void
+test_http_handle_reuse_isolated(void **state)
+{
+	struct loop *l = loop_create();
+	struct probe *a = http_probe("/echo", json_pack("{s:s, s:s, s:{s:s}}",
+	    "method", "PUT", "body", "one", "headers", "X-A", "1"), 5);
+	struct probe *b = http_probe("/echo", json_pack("{s:s, s:s, s:{s:s}}",
+	    "method", "PUT", "body", "two", "headers", "X-B", "2"), 5);
+	struct probe *c = http_probe("/echo", NULL, 5);
+	struct probe *order[] = { a, b, c, a, c, b };
+	static const char *const method[] = {
+		"PUT", "PUT", "GET", "PUT", "GET", "PUT",
+	};
+	static const char *const body[] = {
+		"one", "two", "", "one", "", "two",
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_LEN(order); i++) {
+		struct harness_result r;
+		json_t *echo, *headers;
+
+		run_on_loop(l, &order[i], 1, &r);
+		assert_null(r.error);
+		echo = json_object_get(r.fields, "body");
+		headers = json_object_get(echo, "headers");
+		assert_string_equal(field_str(echo, "method"), method[i]);
+		assert_string_equal(field_str(echo, "body"), body[i]);
+		assert_int_equal(json_object_get(headers, "x-a") != NULL,
+		    order[i] == a);
+		assert_int_equal(json_object_get(headers, "x-b") != NULL,
+		    order[i] == b);
+		harness_result_dispose(&r);
+	}
+	harness_probe_free(a);
+	harness_probe_free(b);
+	harness_probe_free(c);
+	loop_free(l);
+}
+
 /* A cancelled transfer leaves the loop's curl state usable. */
 static void
 test_http_cancel_then_reuse(void **state)
@@ -774,6 +818,7 @@ main(void)
 		cmocka_unit_test(test_http_keepalive_and_fresh),
 		cmocka_unit_test(test_http_idle_connection_closed),
 		cmocka_unit_test(test_http_sockets_cloexec),
+		cmocka_unit_test(test_http_handle_reuse_isolated),
 		cmocka_unit_test(test_http_cancel_then_reuse),
 		cmocka_unit_test(test_http_prepare_errors),
 	};

@@ -511,6 +511,32 @@ test_anchors_merge(void **state)
 	runbook_free(rb);
 }
 
+static void
+test_quoting(void **state)
+{
+	struct runbook *rb;
+
+	(void)state;
+	rb = load_good("good/quoting.yaml");
+	assert_string_equal(rb->title, "ab'c");
+	assert_string_equal(rb->owner, "x y\nz ");
+	assert_string_equal(json_string_value(json_object_get(rb->vars,
+	    "empty")), "");
+	assert_string_equal(json_string_value(json_object_get(rb->vars,
+	    "quotes")), "''''''");
+	assert_string_equal(json_string_value(json_object_get(rb->vars,
+	    "lead")), " lead");
+	assert_string_equal(json_string_value(json_object_get(rb->vars,
+	    "double")), "tab\there \xc3\xa9");
+	assert_string_equal(json_string_value(json_object_get(rb->vars,
+	    "literal")), "line one\nline two\n");
+	assert_string_equal(json_string_value(json_object_get(rb->vars,
+	    "folded")), "one two");
+	assert_string_equal(expr_source(rb->probes[0].expect[0]),
+	    "connected == true");
+	runbook_free(rb);
+}
+
 /* One error class: the runbook text, where the first error is and what
  * its message starts with. */
 struct bad_case {
@@ -637,8 +663,8 @@ test_error_classes(void **state)
 		int rc;
 
 		diags_init(&d);
-		rc = runbook_load_string("t.yaml", c->yaml, strlen(c->yaml), &rb,
-		    &d);
+		rc = runbook_load_string("t.yaml", c->yaml, strlen(c->yaml),
+		    &rb, &d);
 		if (d.n == 0 || d.v[0].line != c->line ||
 		    d.v[0].col != c->col ||
 		    strncmp(d.v[0].message, c->message, strlen(c->message)) !=
@@ -688,7 +714,8 @@ test_missing_env_through_var(void **state)
 	const char *text = "runbook: r\nvars:\n"
 	    "  url: \"http://{{ env.TRIAGE_TEST_NOPE }}/x\"\n"
 	    "probes:\n  a: { http: \"{{ url }}\" }\n"
-	    "  b: { http: \"{{env.TRIAGE_TEST_SET}}{{env.TRIAGE_TEST_NOPE2}}\" }\n"
+	    "  b: { http: \"{{env.TRIAGE_TEST_SET}}"
+	    "{{env.TRIAGE_TEST_NOPE2}}\" }\n"
 	    "  c: { tcp: \"{{env.TRIAGE_TEST_SET}}:1\" }\n";
 	struct runbook *rb = NULL;
 	struct diags d;
@@ -876,6 +903,34 @@ test_missing_file(void **state)
 	diags_dispose(&d);
 }
 
+static void
+test_too_large_and_not_text(void **state)
+{
+	size_t len = 5u * 1024u * 1024u;
+	char *big = xmalloc(len);
+	struct runbook *rb = (struct runbook *)1;
+	struct diags d;
+
+	(void)state;
+	memset(big, '#', len);
+	diags_init(&d);
+	assert_int_equal(runbook_load_string("big.yaml", big, len, &rb, &d),
+	    -1);
+	assert_null(rb);
+	assert_non_null(strstr(d.v[0].message, "larger than 4 MiB"));
+	diags_dispose(&d);
+	free(big);
+
+	diags_init(&d);
+	assert_int_equal(runbook_load_string("nul.yaml", "runbook: r\n\0x",
+	    14, &rb, &d), -1);
+	assert_int_equal(d.v[0].line, 2);
+	assert_int_equal(d.v[0].col, 1);
+	assert_string_equal(d.v[0].message,
+	    "a NUL byte: a runbook is UTF-8 text");
+	diags_dispose(&d);
+}
+
 /* Every tests/data/bad/NAME.yaml prints exactly NAME.err. */
 static void
 test_bad_goldens(void **state)
@@ -968,6 +1023,7 @@ main(void)
 		cmocka_unit_test(test_secret_not_in_diagnostics),
 		cmocka_unit_test(test_minimal_defaults),
 		cmocka_unit_test(test_anchors_merge),
+		cmocka_unit_test(test_quoting),
 		cmocka_unit_test(test_error_classes),
 		cmocka_unit_test(test_several_errors_together),
 		cmocka_unit_test(test_missing_env_through_var),
@@ -976,6 +1032,7 @@ main(void)
 		cmocka_unit_test(test_alias_bomb_is_bounded),
 		cmocka_unit_test(test_directory),
 		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_too_large_and_not_text),
 		cmocka_unit_test(test_bad_goldens),
 		cmocka_unit_test(test_good_all),
 	};
