@@ -385,6 +385,21 @@ net_easy_get(struct net *n, const struct net_shape *shape, int *reused)
 	return w->easy;
 }
 
+CURL *
+net_easy_connect_only(struct net *n, const char *url, double secs)
+{
+	int reused;
+	CURL *e = net_easy_get(n, NULL, &reused);
+
+	curl_easy_setopt(e, CURLOPT_URL, url);
+	curl_easy_setopt(e, CURLOPT_PROXY, "");
+	curl_easy_setopt(e, CURLOPT_CONNECT_ONLY, 1L);
+	curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
+	curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)(secs * 1000.0));
+	return e;
+}
+
 void
 net_easy_put(struct net *n, CURL *easy)
 {

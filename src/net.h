@@ -51,6 +51,12 @@ void net_shape_dispose(struct net_shape *s);
 CURL *net_easy_get(struct net *n, const struct net_shape *shape,
     int *reused);
 
+/* net_easy_connect_only: an easy handle (net_easy_get) set up to resolve,
+ * connect on a new connection (never a pooled one, which would prove
+ * nothing) and stop, for url with a safety-net timeout of secs. The caller
+ * adds its own options, then net_add. */
+CURL *net_easy_connect_only(struct net *n, const char *url, double secs);
+
 /* net_easy_put: returns easy (from net_easy_get) to the pool, stopping its
  * transfer if one is running; the handle is reset when it is next taken
  * under another shape. Frees it when the pool is full. NULL is a no-op. */

@@ -90,23 +90,13 @@ tcp_start(struct probe_run *run)
 	double timeout = run->deadline > run->started ?
 	    run->deadline - run->started : run->probe->timeout;
 	char *cause = NULL;
-	int reused;
-	CURL *e;
 
 	tr->run = run;
 	tr->net = net_get(run->loop);
-	/* Setting a few options is cheap next to a handshake: no shape. */
-	e = tr->easy = net_easy_get(tr->net, NULL, &reused);
-	/* curl resolves asynchronously, connects and stops: no request. A
-	 * pooled connection would prove nothing, so always a fresh one. */
-	curl_easy_setopt(e, CURLOPT_URL, c->url);
-	curl_easy_setopt(e, CURLOPT_PROXY, "");
-	curl_easy_setopt(e, CURLOPT_CONNECT_ONLY, 1L);
-	curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
-	curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS,
-	    (long)((timeout + TCP_TIMEOUT_SLACK) * 1000.0));
-	if (net_add(tr->net, e, tcp_on_done, tr, &cause) != 0) {
+	/* curl resolves asynchronously, connects and stops: no request. */
+	tr->easy = net_easy_connect_only(tr->net, c->url,
+	    timeout + TCP_TIMEOUT_SLACK);
+	if (net_add(tr->net, tr->easy, tcp_on_done, tr, &cause) != 0) {
 		probe_run_error(run, "%s", cause);
 		free(cause);
 		tcp_run_free(tr);

@@ -289,26 +289,18 @@ tls_start(struct probe_run *run)
 	double timeout = run->deadline > run->started ?
 	    run->deadline - run->started : run->probe->timeout;
 	char *cause = NULL;
-	int reused;
 	CURL *e;
 
 	tr->run = run;
 	tr->net = net_get(run->loop);
-	/* Setting a few options is cheap next to a handshake: no shape. */
-	e = tr->easy = net_easy_get(tr->net, NULL, &reused);
 	/* Handshake and stop. Verification is off so that a bad certificate
 	 * is still read: judging it is this probe's job. */
-	curl_easy_setopt(e, CURLOPT_URL, c->url);
-	curl_easy_setopt(e, CURLOPT_PROXY, "");
-	curl_easy_setopt(e, CURLOPT_CONNECT_ONLY, 1L);
-	curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
-	curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
+	e = tr->easy = net_easy_connect_only(tr->net, c->url,
+	    timeout + TLS_TIMEOUT_SLACK);
 	curl_easy_setopt(e, CURLOPT_CERTINFO, 1L);
 	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
 	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
 	curl_easy_setopt(e, CURLOPT_SSL_SESSIONID_CACHE, 0L);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS,
-	    (long)((timeout + TLS_TIMEOUT_SLACK) * 1000.0));
 	if (c->connect_to != NULL)
 		curl_easy_setopt(e, CURLOPT_CONNECT_TO, c->connect_to);
 	if (net_add(tr->net, e, tls_on_done, tr, &cause) != 0) {
