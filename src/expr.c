@@ -1636,6 +1636,60 @@ expr_refs(const struct expr *e, void (*fn)(void *arg, const char *name),
 		fn(arg, e->refs[i]);
 }
 
+static const struct node *
+term_node(const struct expr *e, size_t i)
+{
+	if (e == NULL || e->root == NULL)
+		return NULL;
+	if (e->root->kind != NODE_AND)
+		return i == 0 ? e->root : NULL;
+	return i < e->root->nkids ? e->root->kids[i] : NULL;
+}
+
+size_t
+expr_terms(const struct expr *e)
+{
+	if (e == NULL || e->root == NULL)
+		return 0;
+	return e->root->kind == NODE_AND ? e->root->nkids : 1;
+}
+
+int
+expr_term_test(const struct expr *e, size_t i, json_t *root, double now)
+{
+	struct eval_ctx c = { root, now, e };
+	const struct node *n = term_node(e, i);
+
+	return n != NULL && eval_truth(n, &c);
+}
+
+static void
+node_refs(const struct node *n, void (*fn)(void *arg, const char *name),
+    void *arg)
+{
+	size_t i;
+
+	if (n->kind == NODE_PATH) {
+		fn(arg, n->name);
+		for (i = 0; i < n->nsteps; i++) {
+			if (n->steps[i].expr != NULL)
+				node_refs(n->steps[i].expr, fn, arg);
+		}
+	}
+	for (i = 0; i < n->nkids; i++)
+		node_refs(n->kids[i], fn, arg);
+}
+
+void
+expr_term_refs(const struct expr *e, size_t i,
+    void (*fn)(void *arg, const char *name), void *arg)
+{
+	const struct node *n = term_node(e, i);
+
+	if (n != NULL)
+		node_refs(n, fn, arg);
+}
+
 /* Explaining: values as compact JSON, shortened for a one-line reason. */
 
 /* Up to 3 decimals (3 significant digits below 1), no trailing zeros. */

@@ -40,6 +40,20 @@ int expr_test(const struct expr *e, json_t *root, double now);
 void expr_refs(const struct expr *e, void (*fn)(void *arg, const char *name),
     void *arg);
 
+/* expr_terms: the number of operands of e's top-level `&&`: 3 for
+ * `a.ok && !b.ok && c > 1`, 1 when e is not a conjunction. Diagnose ranks
+ * a failure by how many terms its symptom proves. */
+size_t expr_terms(const struct expr *e);
+
+/* expr_term_test: the truth of term i (0-based, < expr_terms) of e. */
+int expr_term_test(const struct expr *e, size_t i, json_t *root,
+    double now);
+
+/* expr_term_refs: calls fn for each root identifier term i reads (a name
+ * may come more than once). */
+void expr_term_refs(const struct expr *e, size_t i,
+    void (*fn)(void *arg, const char *name), void *arg);
+
 /* expr_explain: the values e read from root, for a failure reason:
  * "403" when e reads one path, else "status=403, latency=0.2". Heap string
  * the caller frees. */

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "expr.h"
+#include "util/buf.h"
 
 /* 2026-11-23T16:31:00Z */
 #define NOW 1795451460.0
@@ -914,6 +915,48 @@ test_reuse(void **state)
 	expr_free(e);
 }
 
+static void
+collect_term_ref(void *arg, const char *name)
+{
+	struct buf *b = arg;
+
+	buf_printf(b, "%s%s", b->len ? "," : "", name);
+}
+
+/* The top-level && terms: counted, tested and their refs, one by one. */
+static void
+test_terms(void **state)
+{
+	json_t *root = json_pack("{s:{s:b}, s:{s:b}, s:{s:i}}", "a", "ok", 1,
+	    "b", "ok", 0, "c", "n", 5);
+	struct expr *e = parse_ok("a.ok && !b.ok && (c.n > 1 || a.ok)");
+	struct expr *single = parse_ok("a.ok || b.ok");
+	struct buf refs;
+
+	(void)state;
+	assert_int_equal(expr_terms(e), 3);
+	assert_true(expr_term_test(e, 0, root, NOW));
+	assert_true(expr_term_test(e, 1, root, NOW));
+	assert_true(expr_term_test(e, 2, root, NOW));
+	assert_false(expr_term_test(e, 3, root, NOW));
+	buf_init(&refs, 0);
+	expr_term_refs(e, 2, collect_term_ref, &refs);
+	assert_string_equal(buf_cstr(&refs), "c,a");
+	buf_reset(&refs);
+	expr_term_refs(e, 1, collect_term_ref, &refs);
+	assert_string_equal(buf_cstr(&refs), "b");
+	buf_reset(&refs);
+	expr_term_refs(e, 7, collect_term_ref, &refs);
+	assert_string_equal(buf_cstr(&refs), "");
+	assert_int_equal(expr_terms(single), 1);
+	assert_true(expr_term_test(single, 0, root, NOW));
+	assert_int_equal(expr_terms(NULL), 0);
+	buf_dispose(&refs);
+	expr_free(e);
+	expr_free(single);
+	json_decref(root);
+}
+
 int
 main(void)
 {
@@ -933,6 +976,7 @@ main(void)
 		cmocka_unit_test(test_len_lower_number),
 		cmocka_unit_test(test_exists),
 		cmocka_unit_test(test_refs),
+		cmocka_unit_test(test_terms),
 		cmocka_unit_test(test_source),
 		cmocka_unit_test(test_explain),
 		cmocka_unit_test(test_errors),
