@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # Installs what is needed and runs every test: the unit and CLI suites in a
 # release build and again under ASan+UBSan, then the fuzzers for a bounded
-# time. Ends with one line "N passed, N failed".
+# number of inputs. Ends with one line "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh || exit 1
@@ -49,7 +49,8 @@ build build-asan -DTRIAGE_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug &&
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	suite sanitizers build-asan
 CC=clang build build-fuzz -DTRIAGE_FUZZ=ON -DCMAKE_BUILD_TYPE=Debug \
-	-DFUZZ_SECONDS="${FUZZ_SECONDS:-30}" && suite fuzz build-fuzz -L fuzz
+	-DFUZZ_SECONDS="${FUZZ_SECONDS:-60}" -DFUZZ_RUNS="${FUZZ_RUNS:-150000}" \
+	-DFUZZ_SEED="${FUZZ_SEED:-1}" && suite fuzz build-fuzz -L fuzz
 
 echo
 echo "$passed passed, $failed failed"

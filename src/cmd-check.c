@@ -30,76 +30,6 @@ const struct cmd_entry cmd_check_entry = {
 	.exec = cmd_check_exec,
 };
 
-/* Marks probe i and, transitively, the probes it needs. */
-static void
-select_with_needs(const struct runbook *rb, size_t i, char *selected)
-{
-	size_t j;
-
-	if (selected[i])
-		return;
-	selected[i] = 1;
-	for (j = 0; j < rb->probes[i].nneeds; j++) {
-		long k = runbook_probe_index(rb, rb->probes[i].needs[j]);
-
-		if (k >= 0)
-			select_with_needs(rb, (size_t)k, selected);
-	}
-}
-
-/* --only: each name is a layer or a probe id. Fills selected[]; -1 with a
- * message when a name is neither. */
-static int
-select_probes(const struct runbook *rb, const char *only, char *selected)
-{
-	char *list, *name, *next;
-	int rc = 0;
-	size_t i;
-
-	if (only == NULL) {
-		memset(selected, 1, rb->nprobes);
-		return 0;
-	}
-	list = xstrdup(only);
-	for (name = list; name != NULL && rc == 0; name = next) {
-		int found = 0;
-
-		next = strchr(name, ',');
-		if (next != NULL)
-			*next++ = '\0';
-		if (*name == '\0')
-			continue;
-		for (i = 0; i < rb->nprobes; i++) {
-			if (strcmp(rb->probes[i].layer, name) == 0 ||
-			    strcmp(rb->probes[i].id, name) == 0) {
-				select_with_needs(rb, i, selected);
-				found = 1;
-			}
-		}
-		if (!found) {
-			fprintf(stderr, "triage check: --only: no layer or "
-			    "probe named \"%s\" in %s\n", name, rb->path);
-			rc = -1;
-		}
-	}
-	free(list);
-	return rc;
-}
-
-static void
-progress(void *arg, size_t done, size_t total, const struct probe *p,
-    json_t *result)
-{
-	(void)arg;
-	(void)result;
-	if (done < total)
-		fprintf(stderr, "\r\033[Kchecking %zu/%zu: %s", done + 1, total,
-		    p->id);
-	else
-		fprintf(stderr, "\r\033[K");
-	fflush(stderr);
-}
-
 static const char *
 state_color(const struct style *st, const char *state)
 {
@@ -265,49 +195,25 @@ print_table(const struct runbook *rb, json_t *list, const struct style *st)
 static int
 cmd_check_exec(struct cmd_ctx *ctx)
 {
-	struct engine_opts opts = { 0 };
 	struct runbook *rb = NULL;
-	struct probe **probes;
-	json_t *results, *list;
-	char *selected;
-	size_t i, n = 0;
+	json_t *list;
 	enum probe_state worst;
-	double t0;
+	double t0 = time_mono();
 	struct style st = cmd_style(ctx);
-	int json = cmd_opt(ctx, "json") != NULL;
 
 	if (cmd_load_runbook(ctx, &rb) != 0)
 		return EXIT_UNKNOWN;
-	selected = xcalloc(rb->nprobes + 1, 1);
-	if (select_probes(rb, cmd_opt(ctx, "only"), selected) != 0) {
-		free(selected);
+	if (cmd_run_probes(ctx, rb, &list) != 0) {
 		runbook_free(rb);
 		return EXIT_UNKNOWN;
 	}
-	probes = xcalloc(rb->nprobes + 1, sizeof(*probes));
-	for (i = 0; i < rb->nprobes; i++) {
-		if (selected[i])
-			probes[n++] = &rb->probes[i];
-	}
-	opts.jobs = (int)cmd_opt_int(ctx, "jobs", ENGINE_JOBS_DEFAULT);
-	opts.interrupted = ctx->interrupted;
-	if (ctx->progress && !json)
-		opts.progress = progress;
-	t0 = time_mono();
-	results = engine_run(rb, probes, n, &opts);
-	worst = engine_worst(results);
-	list = json_array();
-	for (i = 0; i < n; i++)
-		json_array_append(list, json_object_get(results,
-		    probes[i]->id));
-	if (json) {
+	worst = engine_worst(list);
+	if (cmd_opt(ctx, "json") != NULL) {
 		json_t *doc = json_pack("{s:i, s:s, s:s, s:O}", "schema", 1,
-		    "runbook", rb->id, "status", probe_state_name(
-		    worst == STATE_SKIPPED ? STATE_OK : worst), "probes", list);
+		    "runbook", rb->id, "status", probe_state_name(worst),
+		    "probes", list);
 
-		json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
-		    JSON_REAL_PRECISION(9));
-		putchar('\n');
+		cmd_print_json(doc);
 		json_decref(doc);
 	} else {
 		print_summary(rb, list, worst, time_mono() - t0, &st);
@@ -317,9 +223,6 @@ cmd_check_exec(struct cmd_ctx *ctx)
 		fprintf(stderr, "triage check: interrupted\n");
 	fflush(stdout);
 	json_decref(list);
-	json_decref(results);
-	free(probes);
-	free(selected);
 	runbook_free(rb);
 	return *ctx->interrupted ? EXIT_UNKNOWN : exit_code(worst);
 }

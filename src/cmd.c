@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "diag.h"
+#include "engine.h"
 #include "runbook.h"
 #include "util/xmalloc.h"
 
@@ -287,6 +288,132 @@ cmd_load_runbook(struct cmd_ctx *ctx, struct runbook **out)
 		    d.errors == 1 ? "" : "s");
 	diags_dispose(&d);
 	return rc;
+}
+
+/* Marks probe i and, transitively, the probes it needs. */
+static void
+select_with_needs(const struct runbook *rb, size_t i, char *selected)
+{
+	size_t j;
+
+	if (selected[i])
+		return;
+	selected[i] = 1;
+	for (j = 0; j < rb->probes[i].nneeds; j++) {
+		long k = runbook_probe_index(rb, rb->probes[i].needs[j]);
+
+		if (k >= 0)
+			select_with_needs(rb, (size_t)k, selected);
+	}
+}
+
+/* --only: each name is a layer or a probe id. Fills selected[]; -1 with a
+ * message when a name is neither. */
+static int
+select_probes(const struct runbook *rb, const char *cmd, const char *only,
+    char *selected)
+{
+	char *list, *name, *next;
+	int rc = 0;
+	size_t i;
+
+	if (only == NULL) {
+		memset(selected, 1, rb->nprobes);
+		return 0;
+	}
+	list = xstrdup(only);
+	for (name = list; name != NULL && rc == 0; name = next) {
+		int found = 0;
+
+		next = strchr(name, ',');
+		if (next != NULL)
+			*next++ = '\0';
+		if (*name == '\0')
+			continue;
+		for (i = 0; i < rb->nprobes; i++) {
+			if (strcmp(rb->probes[i].layer, name) == 0 ||
+			    strcmp(rb->probes[i].id, name) == 0) {
+				select_with_needs(rb, i, selected);
+				found = 1;
+			}
+		}
+		if (!found) {
+			fprintf(stderr, "triage %s: --only: no layer or "
+			    "probe named \"%s\" in %s\n", cmd, name, rb->path);
+			rc = -1;
+		}
+	}
+	free(list);
+	return rc;
+}
+
+static void
+progress(void *arg, size_t done, size_t total, const struct probe *p,
+    json_t *result)
+{
+	(void)arg;
+	(void)result;
+	if (done < total)
+		fprintf(stderr, "\r\033[Kchecking %zu/%zu: %s", done + 1, total,
+		    p->id);
+	else
+		fprintf(stderr, "\r\033[K");
+	fflush(stderr);
+}
+
+int
+cmd_run_probes(struct cmd_ctx *ctx, const struct runbook *rb, json_t **out)
+{
+	struct engine_opts opts = { 0 };
+	char *selected = xcalloc(rb->nprobes + 1, 1);
+	struct probe **probes;
+	json_t *results, *list;
+	size_t i, n = 0;
+
+	if (select_probes(rb, ctx->cmd->name, cmd_opt(ctx, "only"),
+	    selected) != 0) {
+		free(selected);
+		return -1;
+	}
+	probes = xcalloc(rb->nprobes + 1, sizeof(*probes));
+	for (i = 0; i < rb->nprobes; i++) {
+		if (selected[i])
+			probes[n++] = &rb->probes[i];
+	}
+	opts.jobs = (int)cmd_opt_int(ctx, "jobs", ENGINE_JOBS_DEFAULT);
+	opts.interrupted = ctx->interrupted;
+	if (ctx->progress && cmd_opt(ctx, "json") == NULL)
+		opts.progress = progress;
+	results = engine_run(rb, probes, n, &opts);
+	list = json_array();
+	for (i = 0; i < n; i++)
+		json_array_append(list, json_object_get(results,
+		    probes[i]->id));
+	json_decref(results);
+	free(probes);
+	free(selected);
+	*out = list;
+	return 0;
+}
+
+json_t *
+cmd_results_by_id(json_t *list)
+{
+	json_t *o = json_object(), *r;
+	size_t i;
+
+	json_array_foreach(list, i, r)
+		json_object_set(o, json_string_value(json_object_get(r, "id")),
+		    r);
+	return o;
+}
+
+void
+cmd_print_json(json_t *doc)
+{
+	json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
+	    JSON_REAL_PRECISION(9));
+	putchar('\n');
 }
 
 struct style

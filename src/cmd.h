@@ -3,6 +3,7 @@
 #ifndef TRIAGE_CMD_H
 #define TRIAGE_CMD_H
 
+#include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
 
@@ -81,6 +82,21 @@ long cmd_opt_int(const struct cmd_ctx *ctx, const char *name, long def);
  * validates it. On failure prints every diagnostic and returns -1 (the
  * caller exits EXIT_UNKNOWN); else 0 with *out set. */
 int cmd_load_runbook(struct cmd_ctx *ctx, struct runbook **out);
+
+/* cmd_run_probes: runs the probes of rb that --only selects (all without
+ * it), with the probes they need, honouring -j, progress on a terminal
+ * and interruption. *out is a new array of results in runbook order.
+ * Prints the problem and returns -1 when --only names nothing. */
+int cmd_run_probes(struct cmd_ctx *ctx, const struct runbook *rb,
+    json_t **out);
+
+/* cmd_results_by_id: a new object mapping each result's id to it, which is
+ * what conditions read. */
+json_t *cmd_results_by_id(json_t *list);
+
+/* cmd_print_json: doc on stdout as the one --json document (indented,
+ * reals to 9 significant digits, a final newline). */
+void cmd_print_json(json_t *doc);
 
 /* The embedded host runbook (src/builtin/host.yaml). */
 extern const char builtin_host_yaml[];

@@ -24,6 +24,7 @@ diags_dispose(struct diags *d)
 		free(d->v[i].message);
 		free(d->v[i].hint);
 		free(d->v[i].source_line);
+		free(d->v[i].code);
 	}
 	free(d->v);
 	diags_init(d);
@@ -82,6 +83,15 @@ diags_add(struct diags *d, enum diag_level level, struct srcpos pos,
 		d->errors++;
 	else
 		d->warnings++;
+}
+
+void
+diags_set_code(struct diags *d, const char *code)
+{
+	if (d->n == 0)
+		return;
+	free(d->v[d->n - 1].code);
+	d->v[d->n - 1].code = xstrdup(code);
 }
 
 static int
@@ -152,14 +162,17 @@ diags_print(const struct diags *d, FILE *out)
 		    "warning";
 
 		if (g->line > 0 && g->col > 0)
-			fprintf(out, "triage: %s:%d:%d: %s: %s\n", g->file,
+			fprintf(out, "triage: %s:%d:%d: %s: %s", g->file,
 			    g->line, g->col, level, g->message);
 		else if (g->line > 0)
-			fprintf(out, "triage: %s:%d: %s: %s\n", g->file,
+			fprintf(out, "triage: %s:%d: %s: %s", g->file,
 			    g->line, level, g->message);
 		else
-			fprintf(out, "triage: %s: %s: %s\n", g->file, level,
+			fprintf(out, "triage: %s: %s: %s", g->file, level,
 			    g->message);
+		if (g->code != NULL)
+			fprintf(out, " [%s]", g->code);
+		fputc('\n', out);
 		if (g->source_line != NULL) {
 			fputs("    ", out);
 			caret = print_expanded(out, g->source_line,

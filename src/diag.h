@@ -27,6 +27,8 @@ struct diag {
 	char *message;
 	char *hint;		/* NULL or "did you mean \"timeout\"?" */
 	char *source_line;	/* NULL or the text of the offending line */
+	char *code;		/* NULL, or the stable name of a lint finding
+				 * ("stale"), printed as " [stale]" */
 };
 
 struct diags {
@@ -47,6 +49,10 @@ void diags_dispose(struct diags *d);
 void diags_add(struct diags *d, enum diag_level level, struct srcpos pos,
     const char *source, const char *hint, const char *fmt, ...)
     PRINTFLIKE(6, 7);
+
+/* diags_set_code: sets the code of the diagnostic added last (a copy of
+ * code); a no-op on an empty list. */
+void diags_set_code(struct diags *d, const char *code);
 
 /* diags_sort: orders the list by file, line, column (stable). */
 void diags_sort(struct diags *d);

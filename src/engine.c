@@ -469,27 +469,37 @@ engine_run(const struct runbook *rb, struct probe *const *probes, size_t n,
 	return results;
 }
 
+/* Badness, for engine_worst: skipped is as good as ok. */
+static const int state_rank[] = {
+	[STATE_OK] = 0, [STATE_SKIPPED] = 0, [STATE_WARNING] = 1,
+	[STATE_UNKNOWN] = 2, [STATE_CRITICAL] = 3,
+};
+
+static enum probe_state
+worse(enum probe_state worst, json_t *r)
+{
+	enum probe_state s;
+	const char *name = json_string_value(json_object_get(r, "state"));
+
+	if (name == NULL || probe_state_parse(name, &s) != 0)
+		s = STATE_UNKNOWN;
+	return state_rank[s] > state_rank[worst] ? s : worst;
+}
+
 enum probe_state
 engine_worst(json_t *results)
 {
-	static const int rank[] = {
-		[STATE_OK] = 0, [STATE_SKIPPED] = 0, [STATE_WARNING] = 1,
-		[STATE_UNKNOWN] = 2, [STATE_CRITICAL] = 3,
-	};
 	enum probe_state worst = STATE_OK;
 	const char *key;
 	json_t *r;
+	size_t i;
 
-	json_object_foreach(results, key, r) {
-		enum probe_state s;
-
-		const char *name = json_string_value(json_object_get(r,
-		    "state"));
-
-		if (name == NULL || probe_state_parse(name, &s) != 0)
-			s = STATE_UNKNOWN;
-		if (rank[s] > rank[worst])
-			worst = s;
+	if (json_is_array(results)) {
+		json_array_foreach(results, i, r)
+			worst = worse(worst, r);
+	} else {
+		json_object_foreach(results, key, r)
+			worst = worse(worst, r);
 	}
 	return worst;
 }

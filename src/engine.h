@@ -34,8 +34,9 @@ struct engine_opts {
 json_t *engine_run(const struct runbook *rb, struct probe *const *probes,
     size_t n, const struct engine_opts *opts);
 
-/* engine_status: the worst state among results: "ok", "warning",
- * "critical" or "unknown" (skipped counts as ok). */
+/* engine_worst: the worst state among results (an object of results by id,
+ * or an array of results): STATE_OK, STATE_WARNING, STATE_UNKNOWN or
+ * STATE_CRITICAL, in that order of badness (skipped counts as ok). */
 enum probe_state engine_worst(json_t *results);
 
 #endif

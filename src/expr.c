@@ -108,6 +108,7 @@ struct step {
 struct node {
 	enum node_kind kind;
 	size_t col;		/* 1-based column where it starts */
+	size_t end;		/* byte offset just past its text */
 	json_t *value;		/* NODE_CONST */
 	char *name;		/* NODE_PATH: the root identifier */
 	struct step *steps;	/* NODE_PATH */
@@ -528,16 +529,19 @@ node_take_const(struct parser *p)
 
 	n->value = p->tok.value;
 	p->tok.value = NULL;
+	n->end = p->tok.end;
 	lex_next(p);
 	return n;
 }
 
+/* A constant node whose text is src[off, end). */
 static struct node *
-node_const(size_t off, json_t *value)
+node_const_end(size_t off, json_t *value, size_t end)
 {
 	struct node *n = node_new(NODE_CONST, off);
 
 	n->value = value;
+	n->end = end;
 	return n;
 }
 
@@ -711,6 +715,7 @@ parse_path(struct parser *p, size_t start, size_t end)
 		lex_next(p);
 	}
 	expr_add_path(p->e, n, start, p->prev_end);
+	n->end = p->prev_end;
 	return n;
 fail:
 	node_free(n);
@@ -787,6 +792,7 @@ parse_call(struct parser *p, size_t start, size_t end)
 		    "exists() needs a path, such as exists(body.status)");
 		goto fail;
 	}
+	n->end = p->prev_end;
 	return n;
 fail:
 	node_free(n);
@@ -804,7 +810,7 @@ parse_name(struct parser *p)
 		    json_boolean(tok_is(p, "true"));
 
 		lex_next(p);
-		return node_const(start, v);
+		return node_const_end(start, v, p->prev_end);
 	}
 	lex_next(p);
 	if (p->tok.kind == TOK_LPAREN)
@@ -832,7 +838,7 @@ parse_negative(struct parser *p)
 		json_real_set(v, -json_real_value(v));
 	p->tok.value = NULL;
 	lex_next(p);
-	return node_const(start, v);
+	return node_const_end(start, v, p->prev_end);
 }
 
 static struct node *
@@ -880,6 +886,7 @@ parse_list(struct parser *p)
 	}
 	lex_next(p);
 	p->depth--;
+	n->end = p->prev_end;
 	for (i = 0; i < n->nkids; i++) {
 		if (n->kids[i]->kind != NODE_CONST)
 			return n;
@@ -887,7 +894,7 @@ parse_list(struct parser *p)
 	arr = json_array();
 	for (i = 0; i < n->nkids; i++)
 		json_array_append(arr, n->kids[i]->value);
-	kid = node_const(n->col - 1, arr);
+	kid = node_const_end(n->col - 1, arr, p->prev_end);
 	node_free(n);
 	return kid;
 fail:
@@ -968,6 +975,7 @@ parse_cmp(struct parser *p)
 		    "comparison operators cannot be chained; use &&");
 		goto fail;
 	}
+	n->end = p->prev_end;
 	return n;
 fail:
 	node_free(n);
@@ -991,6 +999,7 @@ parse_not(struct parser *p)
 		return NULL;
 	}
 	node_push(n, kid);
+	n->end = p->prev_end;
 	p->depth--;
 	return n;
 }
@@ -1016,6 +1025,7 @@ parse_chain(struct parser *p, enum tok_kind op, enum node_kind kind,
 		}
 		node_push(n, kid);
 	}
+	n->end = p->prev_end;
 	return n;
 }
 
@@ -1846,4 +1856,338 @@ expr_explain(const struct expr *e, json_t *root, double now)
 		buf_puts(&b, "...");
 	}
 	return buf_steal(&b);
+}
+
+/* Static analysis: the atoms a condition implies, for lint. */
+
+static int
+is_plain_key(const char *s)
+{
+	size_t i;
+
+	if (!is_ident_start((unsigned char)s[0]))
+		return 0;
+	for (i = 1; s[i] != '\0'; i++) {
+		if (!is_ident_char((unsigned char)s[i]))
+			return 0;
+	}
+	/* Keywords would read as operators or literals. */
+	return strcmp(s, "in") != 0 && strcmp(s, "contains") != 0 &&
+	    strcmp(s, "matches") != 0 && strcmp(s, "true") != 0 &&
+	    strcmp(s, "false") != 0 && strcmp(s, "null") != 0;
+}
+
+/* Appends the canonical text of what n reads (a path without computed
+ * steps, or a function of one): the same text for `a["b"].0` and
+ * `a.b[0]`. -1 when n is anything else. */
+static int
+subject_text(const struct node *n, struct buf *b)
+{
+	size_t i;
+	char *q;
+
+	if (n->kind == NODE_PATH) {
+		buf_puts(b, n->name);
+		for (i = 0; i < n->nsteps; i++) {
+			const struct step *st = &n->steps[i];
+
+			if (st->kind == STEP_EXPR)
+				return -1;
+			if (st->kind == STEP_INDEX) {
+				buf_printf(b, "[%lld]", (long long)st->index);
+			} else if (is_plain_key(st->key)) {
+				buf_printf(b, ".%s", st->key);
+			} else {
+				json_t *k = json_string(st->key);
+
+				q = k != NULL ? json_dumps(k, JSON_ENCODE_ANY) :
+				    NULL;
+				json_decref(k);
+				if (q == NULL)
+					return -1;
+				buf_printf(b, "[%s]", q);
+				free(q);
+			}
+		}
+		return 0;
+	}
+	if (n->kind == NODE_CALL && n->nkids == 1) {
+		for (i = 0; i < ARRAY_LEN(functions); i++) {
+			if (functions[i].id == n->func)
+				break;
+		}
+		if (i == ARRAY_LEN(functions))
+			return -1;
+		buf_printf(b, "%s(", functions[i].name);
+		if (subject_text(n->kids[0], b) < 0)
+			return -1;
+		buf_putc(b, ')');
+		return 0;
+	}
+	return -1;
+}
+
+/* The root name of a subject node (a path, or a function of one). */
+static const struct node *
+subject_path(const struct node *n)
+{
+	while (n->kind == NODE_CALL)
+		n = n->kids[0];
+	return n;
+}
+
+struct atom_list {
+	const struct expr *e;
+	struct expr_atom *v;
+	size_t n;
+};
+
+/* "x > 5" as written, "!x.ok" or "!(x > 5)" when it must be false. */
+static char *
+atom_text(const struct expr *e, const struct node *outer, int pol)
+{
+	size_t start, end;
+	int bare;
+
+	/* !!x must be false: say !x. */
+	while (!pol && outer->kind == NODE_NOT) {
+		outer = outer->kids[0];
+		pol = 1;
+	}
+	start = outer->col - 1;
+	end = outer->end;
+	if (end < start || end > strlen(e->src))
+		end = start;
+	if (pol)
+		return xstrndup(e->src + start, end - start);
+	bare = outer->kind == NODE_PATH || outer->kind == NODE_CALL ||
+	    outer->kind == NODE_CONST || outer->kind == NODE_NOT;
+	return xasprintf(bare ? "!%.*s" : "!(%.*s)", (int)(end - start),
+	    e->src + start);
+}
+
+static struct expr_atom *
+atom_push(struct atom_list *l, const struct node *n, const struct node *outer,
+    int pol, int outer_pol)
+{
+	struct expr_atom *a;
+
+	l->v = grow(l->v, l->n, sizeof(*l->v));
+	a = &l->v[l->n++];
+	memset(a, 0, sizeof(*a));
+	a->negated = !pol;
+	a->text = atom_text(l->e, outer, outer_pol);
+	a->e = l->e;
+	a->node = n;
+	return a;
+}
+
+/* Sets a's subject, root and field from the subject node s. */
+static int
+atom_subject(struct expr_atom *a, const struct node *s)
+{
+	const struct node *path = subject_path(s);
+	struct buf b;
+
+	buf_init(&b, 0);
+	if (subject_text(s, &b) < 0) {
+		buf_dispose(&b);
+		return -1;
+	}
+	a->subject = buf_steal(&b);
+	a->root = xstrdup(path->name);
+	if (s == path && path->nsteps == 1 && path->steps[0].kind == STEP_KEY)
+		a->field = xstrdup(path->steps[0].key);
+	return 0;
+}
+
+static void
+atom_drop_last(struct atom_list *l)
+{
+	struct expr_atom *a = &l->v[--l->n];
+
+	free(a->text);
+	free(a->subject);
+	free(a->root);
+	free(a->field);
+	json_decref(a->value);
+}
+
+static const struct {
+	enum cmp_op op;
+	enum expr_atom_op left;		/* subject on the left */
+	enum expr_atom_op right;	/* subject on the right */
+} atom_ops[] = {
+	{ OP_EQ, EXPR_ATOM_EQ, EXPR_ATOM_EQ },
+	{ OP_NE, EXPR_ATOM_NE, EXPR_ATOM_NE },
+	{ OP_LT, EXPR_ATOM_LT, EXPR_ATOM_GT },
+	{ OP_LE, EXPR_ATOM_LE, EXPR_ATOM_GE },
+	{ OP_GT, EXPR_ATOM_GT, EXPR_ATOM_LT },
+	{ OP_GE, EXPR_ATOM_GE, EXPR_ATOM_LE },
+	{ OP_IN, EXPR_ATOM_IN, EXPR_ATOM_HAS },
+	{ OP_CONTAINS, EXPR_ATOM_HAS, EXPR_ATOM_IN },
+};
+
+/* A comparison as an atom: one subject against one literal, or two
+ * literals (a constant). */
+static void
+atom_cmp(struct atom_list *l, const struct node *n, const struct node *outer,
+    int pol, int outer_pol)
+{
+	const struct node *lhs = n->kids[0], *rhs = n->kids[1];
+	int lconst = lhs->kind == NODE_CONST, rconst = rhs->kind == NODE_CONST;
+	struct expr_atom *a;
+	size_t i;
+
+	if (lconst && rconst) {
+		struct eval_ctx c = { NULL, 0, l->e };
+
+		a = atom_push(l, n, outer, pol, outer_pol);
+		a->op = EXPR_ATOM_CONST;
+		a->value = json_boolean(eval_cmp(n, &c));
+		return;
+	}
+	if (lconst == rconst)
+		return;
+	if (n->op == OP_MATCHES) {
+		if (lconst || n->re == NULL)
+			return;
+		a = atom_push(l, n, outer, pol, outer_pol);
+		a->op = EXPR_ATOM_MATCHES;
+		a->value = json_incref(rhs->value);
+		if (atom_subject(a, lhs) < 0)
+			atom_drop_last(l);
+		return;
+	}
+	for (i = 0; i < ARRAY_LEN(atom_ops); i++) {
+		if (atom_ops[i].op == n->op)
+			break;
+	}
+	if (i == ARRAY_LEN(atom_ops))
+		return;
+	a = atom_push(l, n, outer, pol, outer_pol);
+	a->op = lconst ? atom_ops[i].right : atom_ops[i].left;
+	a->value = json_incref(lconst ? lhs->value : rhs->value);
+	if (atom_subject(a, lconst ? rhs : lhs) < 0)
+		atom_drop_last(l);
+}
+
+/* Collects what n being truthy (pol) or falsy (!pol) implies. outer is
+ * where the run of `!` that led here began, and outer_pol what it must
+ * be, for the atom's text. */
+static void
+atoms_collect(struct atom_list *l, const struct node *n, int pol,
+    const struct node *outer, int outer_pol)
+{
+	struct expr_atom *a;
+	size_t i;
+
+	if (outer == NULL) {
+		outer = n;
+		outer_pol = pol;
+	}
+	switch (n->kind) {
+	case NODE_NOT:
+		atoms_collect(l, n->kids[0], !pol, outer, outer_pol);
+		break;
+	case NODE_AND:
+	case NODE_OR:
+		/* a && b true, or a || b false: each operand alone. */
+		if (pol != (n->kind == NODE_AND))
+			break;
+		for (i = 0; i < n->nkids; i++)
+			atoms_collect(l, n->kids[i], pol, NULL, 0);
+		break;
+	case NODE_CMP:
+		atom_cmp(l, n, outer, pol, outer_pol);
+		break;
+	case NODE_CONST:
+		a = atom_push(l, n, outer, pol, outer_pol);
+		a->op = EXPR_ATOM_CONST;
+		a->value = json_boolean(value_truth(n->value));
+		break;
+	case NODE_PATH:
+	case NODE_CALL:
+		a = atom_push(l, n, outer, pol, outer_pol);
+		a->op = EXPR_ATOM_TRUE;
+		if (atom_subject(a, n) < 0)
+			atom_drop_last(l);
+		break;
+	case NODE_LIST:
+		break;
+	}
+}
+
+void
+expr_atoms(const struct expr *e, int negate, struct expr_atom **out,
+    size_t *n)
+{
+	struct atom_list l = { e, NULL, 0 };
+
+	if (e != NULL && e->root != NULL)
+		atoms_collect(&l, e->root, !negate, NULL, 0);
+	*out = l.v;
+	*n = l.n;
+}
+
+void
+expr_atoms_free(struct expr_atom *atoms, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(atoms[i].text);
+		free(atoms[i].subject);
+		free(atoms[i].root);
+		free(atoms[i].field);
+		json_decref(atoms[i].value);
+	}
+	free(atoms);
+}
+
+int
+expr_atom_holds(const struct expr_atom *a, json_t *v)
+{
+	const struct node *n = a->node;
+	int r = 0, ord;
+
+	if (v == NULL)
+		v = json_null();
+	switch (a->op) {
+	case EXPR_ATOM_CONST:
+		r = json_is_true(a->value);
+		break;
+	case EXPR_ATOM_TRUE:
+		r = value_truth(v);
+		break;
+	case EXPR_ATOM_EQ:
+		r = value_equal(v, a->value);
+		break;
+	case EXPR_ATOM_NE:
+		r = !value_equal(v, a->value);
+		break;
+	case EXPR_ATOM_LT:
+		r = value_order(v, a->value, &ord) == 0 && ord < 0;
+		break;
+	case EXPR_ATOM_LE:
+		r = value_order(v, a->value, &ord) == 0 && ord <= 0;
+		break;
+	case EXPR_ATOM_GT:
+		r = value_order(v, a->value, &ord) == 0 && ord > 0;
+		break;
+	case EXPR_ATOM_GE:
+		r = value_order(v, a->value, &ord) == 0 && ord >= 0;
+		break;
+	case EXPR_ATOM_IN:
+		r = value_in(v, a->value);
+		break;
+	case EXPR_ATOM_HAS:
+		r = value_in(a->value, v);
+		break;
+	case EXPR_ATOM_MATCHES:
+		r = n != NULL && n->re != NULL && json_is_string(v) &&
+		    regex_match(n->re, v, a->e->mctx);
+		break;
+	}
+	return a->negated ? !r : r;
 }

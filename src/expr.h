@@ -59,4 +59,61 @@ void expr_term_refs(const struct expr *e, size_t i,
  * the caller frees. */
 char *expr_explain(const struct expr *e, json_t *root, double now);
 
+/*
+ * Static analysis, for `triage lint`: what a condition being true (or
+ * false) says about the values it reads.
+ */
+
+/* What an atom says about the value of its subject. */
+enum expr_atom_op {
+	EXPR_ATOM_TRUE,		/* the subject is truthy */
+	EXPR_ATOM_EQ,		/* subject == value */
+	EXPR_ATOM_NE,		/* subject != value */
+	EXPR_ATOM_LT,		/* subject < value */
+	EXPR_ATOM_LE,
+	EXPR_ATOM_GT,
+	EXPR_ATOM_GE,
+	EXPR_ATOM_IN,		/* subject in value */
+	EXPR_ATOM_HAS,		/* subject contains value (value in subject) */
+	EXPR_ATOM_MATCHES,	/* subject matches the regex value */
+	EXPR_ATOM_CONST,	/* no subject: value is the constant truth */
+};
+
+/* One comparison of one subject with a literal, as the evaluator judges
+ * it: `5 < x` is stored as x GT 5. */
+struct expr_atom {
+	enum expr_atom_op op;
+	int negated;		/* the atom says the comparison is false */
+	char *subject;		/* canonical text of what it reads: a.ok,
+				 * a.body["x-y"], len(a.rows); NULL for
+				 * EXPR_ATOM_CONST */
+	char *root;		/* the subject's root name ("a"), or NULL */
+	char *field;		/* "ok" for `a.ok`: the one key after the
+				 * root, when the subject is just that */
+	json_t *value;		/* the literal; for CONST, true or false */
+	char *text;		/* a condition that holds when the atom does,
+				 * from the source: "x > 5", "!a.ok",
+				 * "!(x > 5)" */
+	const struct expr *e;	/* what it came from (borrowed) */
+	const void *node;	/* private */
+};
+
+/* expr_atoms: the atoms that hold whenever e is true (or, with negate,
+ * whenever e is false): it looks through `&&`, `!` and `!(a || b)`;
+ * comparisons between a path (or len/lower/number/age/exists of one)
+ * and a literal, truth tests of such a path, and constants become atoms,
+ * and anything else (two paths, computed steps, a disjunction) gives
+ * none. So if the atoms cannot all hold, neither can e. *out is a heap
+ * array of *n atoms (NULL when none) to free with expr_atoms_free; they
+ * borrow from e and are valid while it lives. */
+void expr_atoms(const struct expr *e, int negate, struct expr_atom **out,
+    size_t *n);
+
+/* expr_atoms_free: releases n atoms from expr_atoms; NULL is a no-op. */
+void expr_atoms_free(struct expr_atom *atoms, size_t n);
+
+/* expr_atom_holds: whether a holds when its subject's value is v
+ * (borrowed; NULL counts as null), by the evaluator's own rules. */
+int expr_atom_holds(const struct expr_atom *a, json_t *v);
+
 #endif

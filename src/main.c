@@ -9,12 +9,16 @@
 #include "cmd.h"
 #include "util/proc.h"
 
+extern const struct cmd_entry cmd_diagnose_entry;
 extern const struct cmd_entry cmd_check_entry;
+extern const struct cmd_entry cmd_lint_entry;
 extern const struct cmd_entry cmd_render_entry;
 
 /* The default command comes first. */
 static const struct cmd_entry *const commands[] = {
+	&cmd_diagnose_entry,
 	&cmd_check_entry,
+	&cmd_lint_entry,
 	&cmd_render_entry,
 	NULL,
 };

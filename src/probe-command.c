@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /* The `command` probe kind (alias `shell`): run argv, judge its exit code. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "probe.h"
 #include "child.h"
+#include "util/buf.h"
 #include "util/proc.h"
+#include "util/shquote.h"
 #include "util/xmalloc.h"
 
 #define COMMAND_REASON_MAX 100	/* characters of stderr in a reason */
@@ -131,6 +134,89 @@ command_finish(struct probe_run *run, json_t *out)
 	child_probe_end(run);
 }
 
+/* Whether one of the first len bytes of script is a line equal to word. */
+static int
+command_has_line(const char *script, size_t len, const char *word)
+{
+	size_t wl = strlen(word), i = 0;
+
+	while (i < len) {
+		const char *nl = memchr(script + i, '\n', len - i);
+		size_t end = nl != NULL ? (size_t)(nl - script) : len;
+
+		if (end - i == wl && memcmp(script + i, word, wl) == 0)
+			return 1;
+		i = end + 1;
+	}
+	return 0;
+}
+
+/* A script for `sh -c`: one line quoted, or several lines verbatim in a
+ * quoted here-document, which reads better than a page of '\''. */
+static void
+command_manual_shell(struct buf *b, const char *script)
+{
+	size_t len = strlen(script), n;
+	char delim[32] = "SCRIPT", *one;
+
+	while (len > 0 && script[len - 1] == '\n')
+		len--;
+	if (memchr(script, '\n', len) == NULL) {
+		one = xstrndup(script, len);
+		buf_puts(b, "sh -c ");
+		shquote_append(b, one);
+		free(one);
+		return;
+	}
+	for (n = 2; command_has_line(script, len, delim); n++)
+		snprintf(delim, sizeof(delim), "SCRIPT%zu", n);
+	buf_printf(b, "sh -c \"$(cat <<'%s'\n", delim);
+	buf_append(b, script, len);
+	buf_printf(b, "\n%s\n)\" </dev/null", delim);
+}
+
+/* The same argv (or `sh -c SCRIPT`), with its cwd and env, quoted for sh. */
+static char *
+command_manual(const struct probe *p)
+{
+	const char *cwd = probe_param_str(p, "cwd", NULL);
+	const char *sh = probe_param_str(p, "shell", NULL);
+	json_t *env = probe_param(p, "env"), *v;
+	json_t *argv = probe_param(p, "command");
+	const char *name, **words;
+	size_t i;
+	struct buf b;
+
+	buf_init(&b, 0);
+	if (cwd != NULL) {
+		buf_puts(&b, "cd ");
+		shquote_append(&b, cwd);
+		buf_puts(&b, " && ");
+	}
+	if (json_object_size(env) > 0) {
+		buf_puts(&b, "env");
+		json_object_foreach(env, name, v) {
+			char *kv = xasprintf("%s=%s", name,
+			    json_is_string(v) ? json_string_value(v) : "");
+
+			buf_putc(&b, ' ');
+			shquote_append(&b, kv);
+			free(kv);
+		}
+		buf_putc(&b, ' ');
+	}
+	if (sh != NULL) {
+		command_manual_shell(&b, sh);
+		return buf_steal(&b);
+	}
+	words = xcalloc(json_array_size(argv) + 1, sizeof(*words));
+	json_array_foreach(argv, i, v)
+		words[i] = json_is_string(v) ? json_string_value(v) : "";
+	shquote_append_argv(&b, words, json_array_size(argv));
+	free(words);
+	return buf_steal(&b);
+}
+
 const struct probe_kind probe_kind_command = {
 	.name = "command",
 	.alias = "shell",
@@ -141,4 +227,5 @@ const struct probe_kind probe_kind_command = {
 	.start = command_start,
 	.cancel = command_cancel,
 	.finish = command_finish,
+	.manual = command_manual,
 };

@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include "probe.h"
+#include "util/buf.h"
+#include "util/shquote.h"
 #include "util/timeutil.h"
 #include "util/xmalloc.h"
 
@@ -204,6 +206,18 @@ out:
  * symlink). Missing gives critical "not_found: PATH" through the kind's
  * verdict, so `expect: '!exists'` can check that a path is absent; a path
  * that cannot be looked at is an error. */
+/* stat: existence, size, times, mode and owner, as the probe reads them. */
+static char *
+file_manual(const struct probe *p)
+{
+	struct buf b;
+
+	buf_init(&b, 0);
+	buf_puts(&b, "stat ");
+	shquote_append(&b, probe_param_str(p, "file", ""));
+	return buf_steal(&b);
+}
+
 const struct probe_kind probe_kind_file = {
 	.name = "file",
 	.alias = NULL,
@@ -214,4 +228,5 @@ const struct probe_kind probe_kind_file = {
 	.start = file_start,
 	.cancel = file_cancel,
 	.finish = file_finish,
+	.manual = file_manual,
 };

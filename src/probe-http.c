@@ -10,6 +10,7 @@
 #include "net.h"
 #include "probe.h"
 #include "util/buf.h"
+#include "util/shquote.h"
 #include "util/xmalloc.h"
 
 #ifndef TRIAGE_VERSION
@@ -595,6 +596,60 @@ out:
 	run->priv = NULL;
 }
 
+/* curl with the same request: -i shows the status line and headers. */
+static char *
+http_manual(const struct probe *p)
+{
+	const char *method = probe_param_str(p, "method", NULL);
+	const char *body = probe_param_str(p, "body", NULL);
+	const char *cacert = probe_param_str(p, "cacert", NULL);
+	json_t *headers = probe_param(p, "headers"), *v;
+	const char *name;
+	char upper[40];
+	size_t i;
+	struct buf b;
+
+	upper[0] = '\0';
+	for (i = 0; method != NULL && method[i] != '\0' &&
+	    i < sizeof(upper) - 1; i++)
+		upper[i] = (char)toupper((unsigned char)method[i]);
+	upper[i] = '\0';
+	buf_init(&b, 0);
+	buf_puts(&b, strcmp(upper, "HEAD") == 0 ? "curl -sS -I" :
+	    "curl -sS -i");
+	if (upper[0] != '\0' && strcmp(upper, "HEAD") != 0 &&
+	    strcmp(upper, body != NULL ? "POST" : "GET") != 0) {
+		buf_puts(&b, " -X ");
+		shquote_append(&b, upper);
+	}
+	json_object_foreach(headers, name, v) {
+		const char *value = json_is_string(v) ? json_string_value(v) :
+		    "";
+		char *line = *value == '\0' ? xasprintf("%s;", name) :
+		    xasprintf("%s: %s", name, value);
+
+		buf_puts(&b, " -H ");
+		shquote_append(&b, line);
+		free(line);
+	}
+	if (body != NULL) {
+		/* --data-raw: a body starting with @ is not a file name. */
+		buf_puts(&b, " --data-raw ");
+		shquote_append(&b, body);
+	}
+	if (probe_param_bool(p, "follow", 0))
+		buf_puts(&b, " -L");
+	if (probe_param_bool(p, "insecure", 0))
+		buf_puts(&b, " -k");
+	if (cacert != NULL) {
+		buf_puts(&b, " --cacert ");
+		shquote_append(&b, cacert);
+	}
+	buf_putc(&b, ' ');
+	shquote_append(&b, probe_param_str(p, "http", ""));
+	return buf_steal(&b);
+}
+
 const struct probe_kind probe_kind_http = {
 	.name = "http",
 	.alias = NULL,
@@ -605,4 +660,5 @@ const struct probe_kind probe_kind_http = {
 	.start = http_start,
 	.cancel = http_cancel,
 	.finish = http_finish,
+	.manual = http_manual,
 };

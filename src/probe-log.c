@@ -12,8 +12,10 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
+#include "child.h"
 #include "probe.h"
 #include "util/buf.h"
+#include "util/shquote.h"
 #include "util/timeutil.h"
 #include "util/xmalloc.h"
 
@@ -22,6 +24,7 @@
 #define LOG_MATCH_MAX 1024u		/* of last_match */
 #define LOG_LAST_DEFAULT 200
 #define LOG_LAST_MAX 1000000
+#define LOG_TEXT_MAX (64u * 1024u)	/* of `text`, the newest lines kept */
 
 /* The compiled form of a probe, in p->priv. */
 struct log_prepared {
@@ -46,6 +49,7 @@ struct log_run {
 	/* The line being assembled across blocks. */
 	char *line;
 	size_t line_len;
+	struct buf text;	/* the lines scanned, the newest kept */
 };
 
 static const struct field_spec log_fields[] = {
@@ -236,6 +240,15 @@ log_line(struct log_run *lr, const char *s, size_t n, int longer)
 	if (!longer && n > 0 && s[n - 1] == '\r')
 		n--;
 	lr->lines++;
+	buf_append(&lr->text, s, n);
+	buf_putc(&lr->text, '\n');
+	if (lr->text.len > 2 * LOG_TEXT_MAX) {
+		/* Keep the newest LOG_TEXT_MAX bytes: evidence wants the end. */
+		size_t drop = lr->text.len - LOG_TEXT_MAX;
+
+		memmove(lr->text.data, lr->text.data + drop, LOG_TEXT_MAX + 1);
+		lr->text.len = LOG_TEXT_MAX;
+	}
 	if (lr->lp->re == NULL)
 		return;
 	rc = pcre2_match(lr->lp->re, (PCRE2_SPTR)s, n, 0, 0, lr->md, NULL);
@@ -487,6 +500,28 @@ log_match_json(const struct log_run *lr)
 	return v;
 }
 
+/* text: the scanned lines, at most the newest LOG_TEXT_MAX bytes starting
+ * on a line boundary, as valid UTF-8. */
+static json_t *
+log_text_json(const struct log_run *lr)
+{
+	const char *s = buf_cstr(&lr->text), *nl;
+	size_t start = 0;
+	char *clean;
+	json_t *v;
+
+	if (lr->text.len > LOG_TEXT_MAX) {
+		start = lr->text.len - LOG_TEXT_MAX;
+		nl = memchr(s + start, '\n', lr->text.len - start);
+		if (nl != NULL)
+			start = (size_t)(nl + 1 - s);
+	}
+	clean = child_text(s + start, lr->text.len - start);
+	v = json_string(clean);
+	free(clean);
+	return v;
+}
+
 static void
 log_finish(struct probe_run *run, json_t *out)
 {
@@ -506,7 +541,9 @@ log_finish(struct probe_run *run, json_t *out)
 		if (lr->have_match)
 			json_object_set_new(out, "last_match",
 			    log_match_json(lr));
+		json_object_set_new(out, "text", log_text_json(lr));
 	}
+	buf_dispose(&lr->text);
 	pcre2_match_data_free(lr->md);
 	free(lr->line);
 	free(lr);
@@ -519,6 +556,35 @@ log_finish(struct probe_run *run, json_t *out)
  * matched on its first 64 KiB (bytes that are not UTF-8 match nothing, not
  * even `.`). With `match:`, any matching line makes the kind's verdict
  * critical. A missing file is an error "not_found: PATH". */
+/* tail | grep: the same lines, and those that match. PCRE-only syntax
+ * needs grep -P; the rest reads the same as an extended regex. */
+static char *
+log_manual(const struct probe *p)
+{
+	static const char *const pcre_only[] = {
+		"(?", "\\d", "\\D", "\\h", "\\H", "\\K", "\\p{", "\\P{",
+		"\\Q", "\\x{", "\\z", "\\Z", "\\A", "*?", "+?", "??",
+	};
+	const char *match = probe_param_str(p, "match", NULL);
+	const char *flag = "-E";
+	size_t i;
+	struct buf b;
+
+	buf_init(&b, 0);
+	buf_printf(&b, "tail -n %ld ",
+	    (long)probe_param_num(p, "last", LOG_LAST_DEFAULT));
+	shquote_append(&b, probe_param_str(p, "log", ""));
+	if (match != NULL) {
+		for (i = 0; i < ARRAY_LEN(pcre_only); i++) {
+			if (strstr(match, pcre_only[i]) != NULL)
+				flag = "-P";
+		}
+		buf_printf(&b, " | grep %s ", flag);
+		shquote_append(&b, match);
+	}
+	return buf_steal(&b);
+}
+
 const struct probe_kind probe_kind_log = {
 	.name = "log",
 	.alias = NULL,
@@ -529,4 +595,5 @@ const struct probe_kind probe_kind_log = {
 	.start = log_start,
 	.cancel = log_cancel,
 	.finish = log_finish,
+	.manual = log_manual,
 };

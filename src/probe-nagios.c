@@ -9,6 +9,7 @@
 #include "child.h"
 #include "util/buf.h"
 #include "util/proc.h"
+#include "util/shquote.h"
 #include "util/xmalloc.h"
 
 #define NAGIOS_REASON_MAX 200	/* characters of output in a reason */
@@ -399,6 +400,43 @@ nagios_finish(struct probe_run *run, json_t *out)
 	child_probe_end(run);
 }
 
+/* The same argv, with its cwd and env, quoted for sh. */
+static char *
+nagios_manual(const struct probe *p)
+{
+	const char *cwd = probe_param_str(p, "cwd", NULL);
+	json_t *env = probe_param(p, "env"), *v;
+	json_t *argv = probe_param(p, "nagios");
+	const char *name, **words;
+	size_t i;
+	struct buf b;
+
+	buf_init(&b, 0);
+	if (cwd != NULL) {
+		buf_puts(&b, "cd ");
+		shquote_append(&b, cwd);
+		buf_puts(&b, " && ");
+	}
+	if (json_object_size(env) > 0) {
+		buf_puts(&b, "env");
+		json_object_foreach(env, name, v) {
+			char *kv = xasprintf("%s=%s", name,
+			    json_is_string(v) ? json_string_value(v) : "");
+
+			buf_putc(&b, ' ');
+			shquote_append(&b, kv);
+			free(kv);
+		}
+		buf_putc(&b, ' ');
+	}
+	words = xcalloc(json_array_size(argv) + 1, sizeof(*words));
+	json_array_foreach(argv, i, v)
+		words[i] = json_is_string(v) ? json_string_value(v) : "";
+	shquote_append_argv(&b, words, json_array_size(argv));
+	free(words);
+	return buf_steal(&b);
+}
+
 const struct probe_kind probe_kind_nagios = {
 	.name = "nagios",
 	.alias = NULL,
@@ -409,4 +447,5 @@ const struct probe_kind probe_kind_nagios = {
 	.start = nagios_start,
 	.cancel = nagios_cancel,
 	.finish = nagios_finish,
+	.manual = nagios_manual,
 };

@@ -1,9 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /* The `tcp` probe kind: can a TCP connection to host:port be opened? */
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "net.h"
 #include "probe.h"
+#include "util/buf.h"
+#include "util/shquote.h"
 #include "util/xmalloc.h"
 
 /* curl's own timeout is only a safety net behind the engine's. */
@@ -127,6 +132,38 @@ tcp_finish(struct probe_run *run, json_t *out)
 	run->priv = NULL;
 }
 
+/* nc: connect and close, waiting no longer than the probe would. */
+static char *
+tcp_manual(const struct probe *p)
+{
+	const char *addr = probe_param_str(p, "tcp", "");
+	struct net_hostport hp;
+	char *cause = NULL, *host, port[32];
+	const char *colon;
+	long wait = (long)ceil(p->timeout);
+	struct buf b;
+
+	if (net_hostport_parse(&hp, addr, 0, &cause) == 0) {
+		host = hp.host;
+		snprintf(port, sizeof(port), "%ld", hp.port);
+	} else {
+		/* Not valid (an unset variable, say): show it as written. */
+		free(cause);
+		colon = strrchr(addr, ':');
+		host = colon != NULL ? xstrndup(addr, (size_t)(colon - addr)) :
+		    xstrdup(addr);
+		snprintf(port, sizeof(port), "%s",
+		    colon != NULL ? colon + 1 : "");
+	}
+	buf_init(&b, 0);
+	buf_printf(&b, "nc -vz -w %ld ", wait < 1 ? 1 : wait);
+	shquote_append(&b, host);
+	buf_putc(&b, ' ');
+	shquote_append(&b, port);
+	free(host);
+	return buf_steal(&b);
+}
+
 const struct probe_kind probe_kind_tcp = {
 	.name = "tcp",
 	.alias = NULL,
@@ -137,4 +174,5 @@ const struct probe_kind probe_kind_tcp = {
 	.start = tcp_start,
 	.cancel = tcp_cancel,
 	.finish = tcp_finish,
+	.manual = tcp_manual,
 };

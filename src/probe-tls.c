@@ -2,15 +2,19 @@
 /* The `tls` probe kind: a TLS handshake that reads the server's leaf
  * certificate (subject, issuer, validity) without trusting or judging the
  * chain, so expired and self-signed certificates are still read. */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "net.h"
 #include "probe.h"
+#include "util/buf.h"
+#include "util/shquote.h"
 #include "util/timeutil.h"
 #include "util/xmalloc.h"
 
@@ -348,6 +352,46 @@ tls_finish(struct probe_run *run, json_t *out)
 	run->priv = NULL;
 }
 
+/* openssl: the same handshake, then the certificate's names and dates. */
+static char *
+tls_manual(const struct probe *p)
+{
+	const char *addr = probe_param_str(p, "tls", "");
+	const char *sni = probe_param_str(p, "servername", NULL);
+	struct net_hostport hp;
+	unsigned char ip[16];
+	char *cause = NULL, *target;
+	struct buf b;
+
+	buf_init(&b, 0);
+	buf_puts(&b, "openssl s_client -connect ");
+	if (net_hostport_parse(&hp, addr, TLS_DEFAULT_PORT, &cause) == 0) {
+		target = xasprintf(hp.v6 ? "[%s]:%ld" : "%s:%ld", hp.host,
+		    hp.port);
+		shquote_append(&b, target);
+		free(target);
+		/* Like curl, send no SNI for an address. */
+		if (sni == NULL && !hp.v6 &&
+		    inet_pton(AF_INET, hp.host, ip) != 1)
+			sni = hp.host;
+		if (sni != NULL) {
+			buf_puts(&b, " -servername ");
+			shquote_append(&b, sni);
+		}
+		free(hp.host);
+	} else {
+		free(cause);
+		shquote_append(&b, addr);
+		if (sni != NULL) {
+			buf_puts(&b, " -servername ");
+			shquote_append(&b, sni);
+		}
+	}
+	buf_puts(&b, " </dev/null 2>/dev/null | openssl x509 -noout "
+	    "-subject -issuer -dates");
+	return buf_steal(&b);
+}
+
 const struct probe_kind probe_kind_tls = {
 	.name = "tls",
 	.alias = NULL,
@@ -358,4 +402,5 @@ const struct probe_kind probe_kind_tls = {
 	.start = tls_start,
 	.cancel = tls_cancel,
 	.finish = tls_finish,
+	.manual = tls_manual,
 };

@@ -80,6 +80,10 @@ struct probe_kind {
 	int (*start)(struct probe_run *run);
 	void (*cancel)(struct probe_run *run);
 	void (*finish)(struct probe_run *run, json_t *out);
+	/* The command an operator would type to make the same check by hand
+	 * ("curl -sS -i -H 'Host: x' http://127.0.0.1/up"), shell-quoted, for
+	 * `triage render`; heap string, or NULL when there is none. */
+	char *(*manual)(const struct probe *p);
 };
 
 /* The position of one key of a probe in the runbook, for diagnostics. */

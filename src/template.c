@@ -117,6 +117,7 @@ template_expand(const struct template_vars *tv, const char *s, char **out,
 	struct buf b;
 	struct tref r;
 	const char *p, *val;
+	size_t run;
 	json_t *v;
 
 	*out = NULL;
@@ -125,7 +126,10 @@ template_expand(const struct template_vars *tv, const char *s, char **out,
 	buf_init(&b, 0);
 	for (p = s; *p != '\0'; p++) {
 		if (p[0] != '{' || p[1] != '{' || tref_parse(p, &r) != 0) {
-			buf_putc(&b, *p);
+			/* Copy up to the next brace in one go. */
+			run = strcspn(p + 1, "{") + 1;
+			buf_append(&b, p, run);
+			p += run - 1;
 			continue;
 		}
 		if (r.is_env) {

@@ -21,15 +21,21 @@ expect_jq '[.probes[] | select(.state == "unknown")] | length == 0' "no probe is
 expect_jq '.probes[] | select(.id == "disk") | .json.used_pct | type == "number"' "disk reports used_pct"
 expect_jq '.probes[] | select(.id == "memory") | .json.available_pct | type == "number"' "memory reports available_pct"
 
-run render --builtin
-expect_rc 0 "render --builtin"
-expect_in "$T/out" "runbook: host" "render --builtin prints the runbook"
+run render --builtin --format yaml
+expect_rc 0 "render --builtin --format yaml"
+expect_in "$T/out" "runbook: host" "render --builtin --format yaml prints the runbook"
 cp "$T/out" "$T/host.yaml"
 run check -f "$T/host.yaml" --json
 expect_jq '.runbook == "host"' "the rendered runbook loads and runs as a file"
 
-# No command at all runs check for now.
-(cd "$T/empty" && env -u TRIAGE_RUNBOOK "$TRIAGE" --no-color >"$T/out" 2>"$T/err")
-expect_in "$T/out" " - host: " "bare triage checks this machine"
+# No command at all diagnoses this machine.
+(cd "$T/empty" && env -u TRIAGE_RUNBOOK XDG_STATE_HOME="$T/state" "$TRIAGE" --no-color >"$T/out" 2>"$T/err")
+RC=$?
+[ "$RC" -le 2 ] && pass || fail "bare triage exit $RC"
+if grep -qE '^(HEALTHY  host: every probe is ok|FAILURE  |UNMATCHED  host: )' "$T/out"; then pass; else
+	fail "bare triage does not diagnose this machine"
+	head -5 "$T/out" >&2
+fi
+expect_in "$T/out" "probes: " "bare triage summarises the probes"
 
 finish

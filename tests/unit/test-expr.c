@@ -957,6 +957,139 @@ test_terms(void **state)
 	json_decref(root);
 }
 
+/* The atom of atoms[i] has this subject, op, negation and text. */
+static void
+check_atom(const struct expr_atom *a, const char *subject,
+    enum expr_atom_op op, int negated, const char *text)
+{
+	if (subject == NULL)
+		assert_null(a->subject);
+	else
+		assert_string_equal(a->subject, subject);
+	assert_int_equal(a->op, op);
+	assert_int_equal(a->negated, negated);
+	assert_string_equal(a->text, text);
+}
+
+static void
+test_atoms_shapes(void **state)
+{
+	struct expr *e = parse_ok("a.ok && !b.ok && (c.n > 1 || a.ok) && "
+	    "5 < x[\"rows\"].0.n && !(y.state == \"ok\") && !!z.ok");
+	struct expr_atom *v;
+	size_t n;
+
+	(void)state;
+	expr_atoms(e, 0, &v, &n);
+	assert_int_equal(n, 5);
+	check_atom(&v[0], "a.ok", EXPR_ATOM_TRUE, 0, "a.ok");
+	assert_string_equal(v[0].root, "a");
+	assert_string_equal(v[0].field, "ok");
+	check_atom(&v[1], "b.ok", EXPR_ATOM_TRUE, 1, "!b.ok");
+	check_atom(&v[2], "x.rows[0].n", EXPR_ATOM_GT, 0, "5 < x[\"rows\"].0.n");
+	assert_null(v[2].field);
+	assert_int_equal(json_integer_value(v[2].value), 5);
+	check_atom(&v[3], "y.state", EXPR_ATOM_EQ, 1, "!(y.state == \"ok\")");
+	assert_string_equal(v[3].field, "state");
+	check_atom(&v[4], "z.ok", EXPR_ATOM_TRUE, 0, "!!z.ok");
+	expr_atoms_free(v, n);
+	/* false: `a || b` gives both negated; `a && b` gives nothing. */
+	expr_atoms(e, 1, &v, &n);
+	assert_int_equal(n, 0);
+	assert_null(v);
+	expr_atoms_free(v, n);
+	expr_free(e);
+	e = parse_ok("a.ok || x.n > 5 || (b.ok)");
+	expr_atoms(e, 1, &v, &n);
+	assert_int_equal(n, 3);
+	check_atom(&v[0], "a.ok", EXPR_ATOM_TRUE, 1, "!a.ok");
+	check_atom(&v[1], "x.n", EXPR_ATOM_GT, 1, "!(x.n > 5)");
+	check_atom(&v[2], "b.ok", EXPR_ATOM_TRUE, 1, "!b.ok");
+	expr_atoms_free(v, n);
+	expr_free(e);
+	e = parse_ok("!(a.ok || b.ok)");
+	expr_atoms(e, 0, &v, &n);
+	assert_int_equal(n, 2);
+	check_atom(&v[0], "a.ok", EXPR_ATOM_TRUE, 1, "!a.ok");
+	expr_atoms_free(v, n);
+	expr_free(e);
+	expr_atoms_free(NULL, 0);
+}
+
+static void
+test_atoms_subjects(void **state)
+{
+	struct expr *e = parse_ok("len(x.rows) > 0 && lower(x[\"a b\"]) == "
+	    "\"q\" && x[y.n] == 1 && x.a == y.b && \"a\" in x.tags && "
+	    "x.s in [\"p\", \"q\"] && x.tags contains \"b\" && "
+	    "x.s matches \"^a\" && 1 == 2 && !false && exists(x.k)");
+	struct expr_atom *v;
+	size_t n;
+
+	(void)state;
+	expr_atoms(e, 0, &v, &n);
+	assert_int_equal(n, 9);
+	check_atom(&v[0], "len(x.rows)", EXPR_ATOM_GT, 0, "len(x.rows) > 0");
+	assert_string_equal(v[0].root, "x");
+	assert_null(v[0].field);
+	check_atom(&v[1], "lower(x[\"a b\"])", EXPR_ATOM_EQ, 0,
+	    "lower(x[\"a b\"]) == \"q\"");
+	check_atom(&v[2], "x.tags", EXPR_ATOM_HAS, 0, "\"a\" in x.tags");
+	check_atom(&v[3], "x.s", EXPR_ATOM_IN, 0, "x.s in [\"p\", \"q\"]");
+	check_atom(&v[4], "x.tags", EXPR_ATOM_HAS, 0,
+	    "x.tags contains \"b\"");
+	check_atom(&v[5], "x.s", EXPR_ATOM_MATCHES, 0, "x.s matches \"^a\"");
+	check_atom(&v[6], NULL, EXPR_ATOM_CONST, 0, "1 == 2");
+	check_atom(&v[7], NULL, EXPR_ATOM_CONST, 1, "!false");
+	check_atom(&v[8], "exists(x.k)", EXPR_ATOM_TRUE, 0, "exists(x.k)");
+	assert_false(expr_atom_holds(&v[6], NULL));
+	assert_true(expr_atom_holds(&v[7], NULL));
+	expr_atoms_free(v, n);
+	expr_free(e);
+}
+
+/* expr_atom_holds agrees with the evaluator on each value. */
+static void
+test_atoms_hold(void **state)
+{
+	static const char *const conds[] = {
+		"x.v == 200", "x.v != 200", "x.v < 5", "x.v <= 5", "x.v > 5",
+		"x.v >= \"m\"", "x.v", "!x.v", "x.v in [1, \"a\", null]",
+		"\"b\" in x.v", "x.v contains 2", "x.v matches \"^a\"",
+		"!(x.v < 5)", "x.v == null", "10 > x.v",
+	};
+	static const char *const values[] = {
+		"200", "200.0", "4", "5", "5.5", "\"a\"", "\"abc\"", "\"z\"",
+		"null", "true", "false", "0", "\"\"", "[]", "{}", "[1,2]",
+		"{\"b\":1}", "\"b\"",
+	};
+	size_t i, j;
+
+	(void)state;
+	for (i = 0; i < sizeof(conds) / sizeof(conds[0]); i++) {
+		struct expr *e = parse_ok(conds[i]);
+		struct expr_atom *v;
+		size_t n;
+
+		expr_atoms(e, 0, &v, &n);
+		assert_int_equal(n, 1);
+		for (j = 0; j < sizeof(values) / sizeof(values[0]); j++) {
+			json_t *val = json_loads(values[j], JSON_DECODE_ANY,
+			    NULL);
+			json_t *root = json_pack("{s:{s:O}}", "x", "v", val);
+
+			if (expr_atom_holds(&v[0], val) !=
+			    expr_test(e, root, NOW))
+				fail_msg("%s with x.v = %s", conds[i],
+				    values[j]);
+			json_decref(root);
+			json_decref(val);
+		}
+		expr_atoms_free(v, n);
+		expr_free(e);
+	}
+}
+
 int
 main(void)
 {
@@ -983,6 +1116,9 @@ main(void)
 		cmocka_unit_test(test_error_outputs_optional),
 		cmocka_unit_test(test_long_chains),
 		cmocka_unit_test(test_reuse),
+		cmocka_unit_test(test_atoms_shapes),
+		cmocka_unit_test(test_atoms_subjects),
+		cmocka_unit_test(test_atoms_hold),
 	};
 
 	return cmocka_run_group_tests(tests, setup_root, teardown_root);

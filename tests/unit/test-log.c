@@ -145,9 +145,35 @@ test_log_last_n_trailing_newline(void **state)
 	/* line 7 is outside the last 3 */
 	assert_int_equal(field_int(&r, "matches"), 2);
 	assert_string_equal(field_str(&r, "last_match"), "line 10");
+	/* text is the scanned tail itself, for evidence. */
+	assert_string_equal(field_str(&r, "text"), "line 8\nline 9\nline 10");
 	assert_int_equal(r.verdict, STATE_CRITICAL);
 	assert_string_equal(r.verdict_reason,
 	    "2 lines match /^line (7|8|10)$/ in the last 3");
+	harness_result_dispose(&r);
+	free(text);
+}
+
+/* text keeps the newest 64 KiB of a long tail, from a line boundary. */
+static void
+test_log_text_cap(void **state)
+{
+	struct fixture *f = *state;
+	char *text = numbered_lines(20000, 1);
+	struct harness_result r;
+	const char *t;
+
+	fx_puts(f->path, text);
+	r = run_log(f->path, 20000, NULL);
+	assert_null(r.error);
+	assert_int_equal(field_int(&r, "lines"), 20000);
+	t = field_str(&r, "text");
+	assert_non_null(t);
+	assert_true(strlen(t) <= 64 * 1024);
+	assert_true(strlen(t) > 60 * 1024);
+	assert_true(strncmp(t, "line ", 5) == 0);
+	assert_non_null(strstr(t, "line 20000"));
+	assert_null(strstr(t, "line 1\n"));
 	harness_result_dispose(&r);
 	free(text);
 }
@@ -652,6 +678,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_log_last_n_trailing_newline),
+		T(test_log_text_cap),
 		T(test_log_last_n_no_trailing_newline),
 		T(test_log_empty_lines_count),
 		T(test_log_crlf),

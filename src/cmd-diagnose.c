@@ -1,0 +1,530 @@
+/* SPDX-License-Identifier: MIT */
+/* triage diagnose: what is broken, how we know, and what to do. */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bundle.h"
+#include "cmd.h"
+#include "engine.h"
+#include "expr.h"
+#include "runbook.h"
+#include "triage.h"
+#include "util/buf.h"
+#include "util/timeutil.h"
+#include "util/xmalloc.h"
+
+#define EXCERPT_LINES 15	/* of each evidence output, the last ones */
+
+static const struct option_spec diagnose_options[] = {
+	{ "json", 0, OPT_FLAG, "print one JSON document (schema 1)", NULL },
+	{ "only", 0, OPT_LIST, "run only these layers or probes, and what "
+	    "they need", "LAYER|PROBE,..." },
+	{ "jobs", 'j', OPT_INT, "run at most N probes at once (default 128)",
+	    "N" },
+	{ "evidence", 0, OPT_STRING, "gather evidence for the top match "
+	    "(top, the default), every match (all) or none", "WHICH" },
+	{ "bundle", 0, OPT_STRING, "write the escalation bundle to PATH (a "
+	    "directory, or .tar.gz), even when a failure mode matched",
+	    "PATH" },
+	{ NULL, 0, OPT_FLAG, NULL, NULL },
+};
+
+static int cmd_diagnose_exec(struct cmd_ctx *ctx);
+
+const struct cmd_entry cmd_diagnose_entry = {
+	.name = "diagnose",
+	.summary = "check, walk the triage tree, name the failure mode with "
+	    "its evidence and the fix plan",
+	.options = diagnose_options,
+	.exec = cmd_diagnose_exec,
+};
+
+/* The command line a step stands for, as an operator would type it. */
+static char *
+step_command(const struct probe *p)
+{
+	char *manual = p->kind->manual != NULL ? p->kind->manual(p) : NULL;
+
+	if (manual != NULL)
+		return manual;
+	return xasprintf("(%s) %s", p->kind->name,
+	    probe_param_str(p, p->kind->name, ""));
+}
+
+static const struct failure *
+failure_by_id(const struct runbook *rb, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < rb->nfailures; i++) {
+		if (strcmp(rb->failures[i].id, id) == 0)
+			return &rb->failures[i];
+	}
+	return NULL;
+}
+
+static json_t *
+steps_json(const struct runbook *rb, const struct step *steps, size_t n)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const struct probe *p = &steps[i].probe;
+		char *cmd = step_command(p), *clean = runbook_redact(rb, cmd);
+		json_t *argv = probe_param(p, "command");
+
+		json_array_append_new(a, json_pack("{s:i, s:s, s:O, s:s?, "
+		    "s:f, s:s?, s:b}", "step", (int)i + 1, "command", clean,
+		    "argv", argv != NULL ? argv : json_null(), "host",
+		    p->on != NULL ? p->on->name : NULL, "timeout", p->timeout,
+		    "dangerous", steps[i].dangerous, "continue_on_error",
+		    steps[i].continue_on_error));
+		free(cmd);
+		free(clean);
+	}
+	runbook_redact_json(rb, a);
+	return a;
+}
+
+/* The dry-run plan of f: guard (with whether it holds now), steps,
+ * verify. */
+static json_t *
+plan_json(const struct runbook *rb, const struct failure *f, json_t *by_id)
+{
+	json_t *guard = json_array(), *verify = json_array();
+	double now = time_now();
+	size_t i;
+
+	for (i = 0; i < f->nguard; i++)
+		json_array_append_new(guard, json_pack("{s:s, s:b}", "if",
+		    expr_source(f->guard[i]), "holds",
+		    expr_test(f->guard[i], by_id, now)));
+	for (i = 0; i < f->nverify; i++)
+		json_array_append_new(verify,
+		    json_string(rb->probes[f->verify[i]].id));
+	return json_pack("{s:o, s:o, s:o, s:o, s:f, s:s+}", "guard", guard,
+	    "steps", steps_json(rb, f->fix, f->nfix), "on_failure",
+	    steps_json(rb, f->on_failure, f->non_failure), "verify", verify,
+	    "verify_timeout", f->verify_timeout, "run", "triage fix ", f->id);
+}
+
+/* Runs the evidence of the failures that want it, concurrently, and adds
+ * each one's results (with the command line) under "evidence". */
+static void
+gather_evidence(struct cmd_ctx *ctx, const struct runbook *rb,
+    json_t *failures, const char *which)
+{
+	struct engine_opts opts = { 0 };
+	struct probe **probes = NULL;
+	size_t n = 0, i, j, upto;
+	json_t *f, *results;
+
+	upto = strcmp(which, "all") == 0 ? json_array_size(failures) :
+	    strcmp(which, "top") == 0 ? 1 : 0;
+	for (i = 0; i < upto && i < json_array_size(failures); i++) {
+		const struct failure *fm = failure_by_id(rb, json_string_value(
+		    json_object_get(json_array_get(failures, i), "id")));
+
+		probes = xreallocarray(probes, n + fm->nevidence + 1,
+		    sizeof(*probes));
+		for (j = 0; j < fm->nevidence; j++)
+			probes[n++] = &fm->evidence[j].probe;
+	}
+	if (n == 0) {
+		free(probes);
+		return;
+	}
+	opts.jobs = (int)cmd_opt_int(ctx, "jobs", ENGINE_JOBS_DEFAULT);
+	opts.interrupted = ctx->interrupted;
+	results = engine_run(rb, probes, n, &opts);
+	json_array_foreach(failures, i, f) {
+		const struct failure *fm;
+		json_t *ev;
+
+		if (i >= upto)
+			break;
+		fm = failure_by_id(rb, json_string_value(json_object_get(f,
+		    "id")));
+		ev = json_array();
+		for (j = 0; j < fm->nevidence; j++) {
+			const struct probe *p = &fm->evidence[j].probe;
+			json_t *r = json_object_get(results, p->id);
+			char *cmd = step_command(p), *clean;
+
+			clean = runbook_redact(rb, cmd);
+			json_object_set_new(r, "command", json_string(clean));
+			json_array_append(ev, r);
+			free(cmd);
+			free(clean);
+		}
+		json_object_set_new(f, "evidence", ev);
+	}
+	json_decref(results);
+	free(probes);
+}
+
+/* Runs escalation.bring and writes the bundle; sets escalation.bundle. */
+static void
+escalate(struct cmd_ctx *ctx, const struct runbook *rb, json_t *doc,
+    const char *path)
+{
+	json_t *esc = json_object_get(doc, "escalation"), *bring;
+	struct probe **probes;
+	char *cause = NULL, *where;
+	size_t i;
+
+	probes = xcalloc(rb->escalation.nbring + 1, sizeof(*probes));
+	for (i = 0; i < rb->escalation.nbring; i++)
+		probes[i] = &rb->escalation.bring[i].probe;
+	bring = engine_run(rb, probes, rb->escalation.nbring, &(struct
+	    engine_opts){ .interrupted = ctx->interrupted });
+	free(probes);
+	if (path != NULL) {
+		where = xstrdup(path);
+	} else {
+		char stamp[40], *dir = bundle_default_dir();
+		size_t k;
+
+		time_format_iso8601(time_now(), 0, stamp, sizeof(stamp));
+		for (k = 0; stamp[k] != '\0'; k++) {
+			if (stamp[k] == ':' || stamp[k] == '-')
+				stamp[k] = stamp[k] == ':' ? '.' : '-';
+		}
+		where = xasprintf("%s/%s-%s", dir, rb->id, stamp);
+		free(dir);
+	}
+	if (bundle_write(rb, where, doc, bring, &cause) == 0) {
+		json_object_set_new(esc, "bundle", json_string(where));
+	} else {
+		fprintf(stderr, "triage diagnose: the escalation bundle: %s\n",
+		    cause);
+		json_object_set_new(esc, "bundle_error", json_string(cause));
+		free(cause);
+	}
+	free(where);
+	json_decref(bring);
+}
+
+/* Human output. */
+
+static const char *
+yes_no(json_t *answer)
+{
+	return json_is_true(answer) ? "yes" : json_is_false(answer) ? "no" :
+	    "?";
+}
+
+static void
+print_excerpt(const char *text, const struct style *st)
+{
+	const char *p = text, *end = text + strlen(text);
+	size_t lines = 0;
+
+	for (p = end; p > text; p--) {
+		if (p[-1] == '\n' && ++lines == EXCERPT_LINES)
+			break;
+	}
+	if (p > text)
+		printf("    %s(%s)%s\n", st->dim, "earlier lines cut",
+		    st->reset);
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		int len = (int)((nl != NULL ? nl : end) - p);
+
+		printf("    %s|%s %.*s\n", st->dim, st->reset, len, p);
+		p += len + (nl != NULL);
+	}
+}
+
+static void
+print_evidence(json_t *ev, const struct style *st)
+{
+	static const char *const fields[] = {
+		"text", "stdout", "stderr", "output", "body_text",
+	};
+	json_t *r;
+	size_t i, k;
+
+	if (json_array_size(ev) == 0)
+		return;
+	printf("\n%sEvidence%s\n", st->bold, st->reset);
+	json_array_foreach(ev, i, r) {
+		int shown = 0;
+
+		printf("  $ %s\n", json_string_value(json_object_get(r,
+		    "command")));
+		for (k = 0; k < ARRAY_LEN(fields); k++) {
+			const char *v = json_string_value(json_object_get(r,
+			    fields[k]));
+
+			if (v != NULL && *v != '\0') {
+				print_excerpt(v, st);
+				shown = 1;
+			}
+		}
+		if (!shown && json_string_value(json_object_get(r, "reason")))
+			printf("    %s(%s)%s\n", st->dim, json_string_value(
+			    json_object_get(r, "reason")), st->reset);
+	}
+}
+
+static void
+print_plan(json_t *plan, const struct style *st)
+{
+	json_t *s, *g;
+	size_t i;
+
+	printf("\n%sFix%s (dry run: nothing has been changed)\n", st->bold,
+	    st->reset);
+	json_array_foreach(json_object_get(plan, "guard"), i, g)
+		printf("  guard: %s  (%s now)\n", json_string_value(
+		    json_object_get(g, "if")), json_is_true(json_object_get(g,
+		    "holds")) ? "holds" : "DOES NOT HOLD");
+	if (json_array_size(json_object_get(plan, "steps")) == 0)
+		printf("  (this failure mode has no automated fix: follow its "
+		    "diagnosis)\n");
+	json_array_foreach(json_object_get(plan, "steps"), i, s) {
+		char t[32];
+		const char *host = json_string_value(json_object_get(s,
+		    "host"));
+
+		duration_format(json_number_value(json_object_get(s,
+		    "timeout")), t, sizeof(t));
+		printf("  %zu. %s%s%s  %s(timeout %s%s)%s\n", i + 1,
+		    json_string_value(json_object_get(s, "command")),
+		    host != NULL ? "  on " : "", host != NULL ? host : "",
+		    st->dim, t, json_is_true(json_object_get(s,
+		    "continue_on_error")) ? ", continues on error" : "",
+		    st->reset);
+		if (json_string_value(json_object_get(s, "dangerous")))
+			printf("     %sDANGEROUS: %s%s\n", st->red,
+			    json_string_value(json_object_get(s, "dangerous")),
+			    st->reset);
+	}
+	if (json_array_size(json_object_get(plan, "verify")) > 0) {
+		char t[32];
+
+		duration_format(json_number_value(json_object_get(plan,
+		    "verify_timeout")), t, sizeof(t));
+		printf("  verify: ");
+		json_array_foreach(json_object_get(plan, "verify"), i, s)
+			printf("%s%s", i ? ", " : "", json_string_value(s));
+		printf(" ok within %s\n", t);
+	}
+	if (json_array_size(json_object_get(plan, "steps")) > 0)
+		printf("  run:    %s --apply\n", json_string_value(
+		    json_object_get(plan, "run")));
+}
+
+/* The probes a symptom reads that are not ok: the proof, in a line. */
+static void
+print_proof(const struct runbook *rb, json_t *f, json_t *by_id,
+    const struct style *st)
+{
+	const struct failure *fm = failure_by_id(rb, json_string_value(
+	    json_object_get(f, "id")));
+	json_t *r;
+	const char *id;
+	int first = 1;
+
+	printf("  symptom: %s\n", json_string_value(json_object_get(f,
+	    "symptom")));
+	json_object_foreach(by_id, id, r) {
+		const char *reason = json_string_value(json_object_get(r,
+		    "reason"));
+		struct buf b;
+
+		if (json_is_true(json_object_get(r, "ok")) || reason == NULL)
+			continue;
+		buf_init(&b, 0);
+		buf_printf(&b, "%s.", id);
+		if (strstr(expr_source(fm->when), buf_cstr(&b)) != NULL) {
+			printf("  %s %s%s%s: %s\n", first ? "proof:  " :
+			    "        ", st->bold, id, st->reset, reason);
+			first = 0;
+		}
+		buf_dispose(&b);
+	}
+}
+
+static void
+print_human(const struct runbook *rb, json_t *doc, json_t *by_id,
+    const struct style *st)
+{
+	const char *status = json_string_value(json_object_get(doc, "status"));
+	json_t *failures = json_object_get(doc, "failures"), *f, *e;
+	json_t *esc = json_object_get(doc, "escalation");
+	const char *contact;
+	size_t i, counts[STATE_SKIPPED + 1] = { 0 };
+
+	json_array_foreach(json_object_get(doc, "probes"), i, e) {
+		enum probe_state s;
+
+		if (probe_state_parse(json_string_value(json_object_get(e,
+		    "state")), &s) == 0)
+			counts[s]++;
+	}
+	f = json_array_get(failures, 0);
+	if (f != NULL) {
+		printf("%s%sFAILURE%s  %s%s%s: %s  %s[%s]%s\n", st->bold, st->red,
+		    st->reset, st->bold, json_string_value(json_object_get(f,
+		    "id")), st->reset, json_string_value(json_object_get(f,
+		    "title")), st->dim, json_string_value(json_object_get(f,
+		    "layer")), st->reset);
+		if (*json_string_value(json_object_get(f, "diagnosis")))
+			printf("  %s\n", json_string_value(json_object_get(f,
+			    "diagnosis")));
+		print_proof(rb, f, by_id, st);
+	} else if (strcmp(status, "healthy") == 0) {
+		printf("%s%sHEALTHY%s  %s: every probe is ok\n", st->bold,
+		    st->green, st->reset, rb->id);
+	} else {
+		printf("%s%sUNMATCHED%s  %s: %s, and no known failure mode "
+		    "matches\n", st->bold, st->yellow, st->reset, rb->id,
+		    engine_worst(json_object_get(doc, "probes")) ==
+		    STATE_WARNING ? "a probe warns" : "something is wrong");
+		json_array_foreach(json_object_get(doc, "probes"), i, e) {
+			const char *state = json_string_value(
+			    json_object_get(e, "state"));
+
+			if (strcmp(state, "ok") == 0 ||
+			    strcmp(state, "skipped") == 0)
+				continue;
+			printf("  %s%s%s: %s\n", st->bold, json_string_value(
+			    json_object_get(e, "id")), st->reset,
+			    json_string_value(json_object_get(e, "reason")));
+		}
+	}
+	if (json_array_size(json_object_get(doc, "path")) > 0) {
+		printf("\n%sHow we got here%s (the triage tree)\n", st->bold,
+		    st->reset);
+		json_array_foreach(json_object_get(doc, "path"), i, e) {
+			json_t *answer = json_object_get(e, "answer");
+
+			printf("  %zu. %s  %s%s%s", i + 1, json_string_value(
+			    json_object_get(e, "ask")), st->bold,
+			    yes_no(answer), st->reset);
+			if (json_is_null(answer))
+				printf("  %s\n", json_string_value(
+				    json_object_get(e, "why")));
+			else
+				printf("  %s(%s: %s)%s\n", st->dim,
+				    json_string_value(json_object_get(e, "if")),
+				    json_string_value(json_object_get(e,
+				    "values")), st->reset);
+		}
+	}
+	if (f != NULL) {
+		print_evidence(json_object_get(f, "evidence"), st);
+		print_plan(json_object_get(f, "fix"), st);
+	}
+	if (json_array_size(failures) > 1) {
+		printf("\n%sAlso matching%s\n", st->bold, st->reset);
+		json_array_foreach(failures, i, e) {
+			if (i > 0)
+				printf("  %s: %s\n", json_string_value(
+				    json_object_get(e, "id")),
+				    json_string_value(json_object_get(e,
+				    "title")));
+		}
+	}
+	if (json_array_size(json_object_get(doc, "possible")) > 0) {
+		printf("\n%sPossible, unproven%s (a probe they read did not "
+		    "run)\n", st->bold, st->reset);
+		json_array_foreach(json_object_get(doc, "possible"), i, e) {
+			json_t *m = json_array_get(json_object_get(e,
+			    "missing"), 0);
+
+			printf("  %s: %s  %s(%s %s)%s\n", json_string_value(
+			    json_object_get(e, "id")), json_string_value(
+			    json_object_get(e, "title")), st->dim,
+			    json_string_value(json_object_get(m, "probe")),
+			    json_string_value(json_object_get(m, "reason")),
+			    st->reset);
+		}
+	}
+	contact = json_string_value(json_object_get(esc, "contact"));
+	if (json_string_value(json_object_get(esc, "bundle")) != NULL)
+		printf("\n%sEscalate%s%s%s, with the bundle:\n  %s\n",
+		    st->bold, st->reset, contact != NULL ? " to " : "",
+		    contact != NULL ? contact : "", json_string_value(
+		    json_object_get(esc, "bundle")));
+	else if (f == NULL && contact != NULL &&
+	    strcmp(status, "healthy") != 0)
+		printf("\n%sEscalate%s to %s\n", st->bold, st->reset,
+		    contact);
+	printf("\n%sprobes: %zu ok, %zu warning, %zu critical, %zu unknown, "
+	    "%zu skipped (triage check shows them all)%s\n", st->dim,
+	    counts[STATE_OK], counts[STATE_WARNING], counts[STATE_CRITICAL],
+	    counts[STATE_UNKNOWN], counts[STATE_SKIPPED], st->reset);
+}
+
+static int
+cmd_diagnose_exec(struct cmd_ctx *ctx)
+{
+	const char *which = cmd_opt(ctx, "evidence");
+	const char *bundle = cmd_opt(ctx, "bundle");
+	struct runbook *rb = NULL;
+	struct style st = cmd_style(ctx);
+	json_t *list, *by_id, *doc, *diag, *f;
+	const char *status;
+	size_t i;
+	int rc;
+
+	if (which == NULL)
+		which = "top";
+	if (strcmp(which, "top") != 0 && strcmp(which, "all") != 0 &&
+	    strcmp(which, "none") != 0) {
+		fprintf(stderr, "triage diagnose: --evidence takes top, all or "
+		    "none, not \"%s\"\n", which);
+		return EXIT_UNKNOWN;
+	}
+	if (cmd_load_runbook(ctx, &rb) != 0)
+		return EXIT_UNKNOWN;
+	if (cmd_run_probes(ctx, rb, &list) != 0) {
+		runbook_free(rb);
+		return EXIT_UNKNOWN;
+	}
+	by_id = cmd_results_by_id(list);
+	diag = triage_diagnose(rb, by_id, time_now());
+	json_array_foreach(json_object_get(diag, "failures"), i, f)
+		json_object_set_new(f, "fix", plan_json(rb, failure_by_id(rb,
+		    json_string_value(json_object_get(f, "id"))), by_id));
+	if (!*ctx->interrupted)
+		gather_evidence(ctx, rb, json_object_get(diag, "failures"),
+		    which);
+	status = json_string_value(json_object_get(diag, "status"));
+	doc = json_pack("{s:i, s:s, s:s, s:O, s:O, s:O, s:O, s:{s:s?}}",
+	    "schema", 1, "runbook", rb->id, "status", status, "path",
+	    json_object_get(diag, "path"), "failures", json_object_get(diag,
+	    "failures"), "possible", json_object_get(diag, "possible"),
+	    "probes", list, "escalation", "contact",
+	    rb->escalation.contact);
+	/* A warning alone is no escalation: the bundle is for an unmatched
+	 * critical or unknown probe, or when asked for. */
+	if (!*ctx->interrupted && (bundle != NULL ||
+	    (strcmp(status, "unmatched") == 0 &&
+	    engine_worst(list) != STATE_WARNING)))
+		escalate(ctx, rb, doc, bundle);
+	runbook_redact_json(rb, doc);
+	if (cmd_opt(ctx, "json") != NULL)
+		cmd_print_json(doc);
+	else
+		print_human(rb, doc, by_id, &st);
+	fflush(stdout);
+	rc = strcmp(status, "failure") == 0 ? EXIT_CRITICAL :
+	    strcmp(status, "unmatched") == 0 ? EXIT_WARNING : EXIT_OK;
+	if (*ctx->interrupted) {
+		fprintf(stderr, "triage diagnose: interrupted\n");
+		rc = EXIT_UNKNOWN;
+	}
+	json_decref(doc);
+	json_decref(diag);
+	json_decref(by_id);
+	json_decref(list);
+	runbook_free(rb);
+	return rc;
+}
