@@ -53,16 +53,18 @@ step_command(const struct probe *p)
 	    probe_param_str(p, p->kind->name, ""));
 }
 
+/* The failure mode named id. The ids come from triage_diagnose, which
+ * takes them from rb: a miss is a bug, not bad input. */
 static const struct failure *
 failure_by_id(const struct runbook *rb, const char *id)
 {
 	size_t i;
 
-	for (i = 0; i < rb->nfailures; i++) {
+	for (i = 0; id != NULL && i < rb->nfailures; i++) {
 		if (strcmp(rb->failures[i].id, id) == 0)
 			return &rb->failures[i];
 	}
-	return NULL;
+	abort();
 }
 
 static json_t *
