@@ -31,14 +31,16 @@ static int cmd_lint_exec(struct cmd_ctx *ctx);
 
 const struct cmd_entry cmd_lint_entry = {
 	.name = "lint",
-	.summary = "check runbooks: everything the loader checks, plus "
-	    "unreachable nodes and failures, unused probes, missing verify "
-	    "and guard, stale last_verified, contradictions",
+	.summary = "validate runbooks without running them: unreachable "
+	    "nodes, unused probes, stale last_verified, contradictions",
 	.args = "[RUNBOOK...]",
 	.min_args = 0,
 	.max_args = INT_MAX,
 	.options = lint_options,
 	.exec = cmd_lint_exec,
+	.exit_help = "0 clean (warnings allowed without --strict), 1 "
+	    "findings that are errors, 3 a runbook that does not load or a "
+	    "usage error.",
 };
 
 /* --now: a day that exists, as YYYY-MM-DD; its midnight UTC. */
@@ -87,32 +89,20 @@ static const char **
 targets(struct cmd_ctx *ctx, size_t *n)
 {
 	const char **v = xcalloc((size_t)ctx->nargs + 3, sizeof(*v));
-	const char *file = cmd_opt(ctx, "file"), *env;
-	struct stat st;
+	const char *path;
 	int i;
 
 	*n = 0;
-	if (cmd_opt(ctx, "builtin") != NULL && file != NULL) {
-		fprintf(stderr, "triage lint: --builtin and --file cannot be "
-		    "used together\n");
-		free(v);
-		return NULL;
+	if (ctx->nargs == 0 || cmd_opt(ctx, "file") != NULL ||
+	    cmd_opt(ctx, "builtin") != NULL) {
+		if (cmd_find_runbook(ctx, &path) != 0) {
+			free(v);
+			return NULL;
+		}
+		v[(*n)++] = path;
 	}
-	if (cmd_opt(ctx, "builtin") != NULL)
-		v[(*n)++] = NULL;
-	if (file != NULL)
-		v[(*n)++] = file;
 	for (i = 0; i < ctx->nargs; i++)
 		v[(*n)++] = ctx->args[i];
-	if (*n == 0) {
-		env = getenv("TRIAGE_RUNBOOK");
-		if (env != NULL && *env != '\0')
-			v[(*n)++] = env;
-		else if (stat("triage.yaml", &st) == 0)
-			v[(*n)++] = "triage.yaml";
-		else
-			v[(*n)++] = NULL;
-	}
 	return v;
 }
 
@@ -181,11 +171,7 @@ lint_one(const char *path, const struct lint_opts *opts, int strict,
 	int rc, exit_code;
 
 	diags_init(&d);
-	if (path != NULL)
-		rc = runbook_load_file(path, &rb, &d);
-	else
-		rc = runbook_load_string(BUILTIN_NAME, builtin_host_yaml,
-		    builtin_host_yaml_len, &rb, &d);
+	rc = cmd_load_runbook_from(path, &rb, &d);
 	if (rc == 0)
 		lint_runbook(rb, opts, &d);
 	if (strict)

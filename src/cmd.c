@@ -229,8 +229,9 @@ cmd_usage(const struct cmd_entry *cmd, FILE *out)
 	}
 	fprintf(out, "\ncommon options:\n");
 	print_options(common_options, out);
-	fprintf(out, "\nexit status: 0 ok, 1 warning, 2 critical, "
-	    "3 unknown or a usage or runbook error.\nSee triage(1).\n");
+	fprintf(out, "\nexit status: %s\nSee triage(1).\n",
+	    cmd->exit_help != NULL ? cmd->exit_help : "0 ok, 1 warning, 2 "
+	    "critical, 3 unknown or a usage or runbook error.");
 }
 
 const char *
@@ -255,31 +256,52 @@ cmd_opt_int(const struct cmd_ctx *ctx, const char *name, long def)
 }
 
 int
+cmd_find_runbook(const struct cmd_ctx *ctx, const char **path)
+{
+	const char *file = cmd_opt(ctx, "file");
+	struct stat st;
+
+	*path = NULL;
+	if (cmd_opt(ctx, "builtin") != NULL) {
+		if (file != NULL) {
+			fprintf(stderr, "triage %s: --builtin and --file cannot "
+			    "be used together\n", ctx->cmd->name);
+			return -1;
+		}
+		return 0;
+	}
+	*path = file;
+	if (*path == NULL) {
+		*path = getenv("TRIAGE_RUNBOOK");
+		if (*path != NULL && **path == '\0')
+			*path = NULL;
+	}
+	if (*path == NULL && stat("triage.yaml", &st) == 0)
+		*path = "triage.yaml";
+	return 0;
+}
+
+int
+cmd_load_runbook_from(const char *path, struct runbook **out,
+    struct diags *d)
+{
+	if (path != NULL)
+		return runbook_load_file(path, out, d);
+	return runbook_load_string("<builtin>", builtin_host_yaml,
+	    builtin_host_yaml_len, out, d);
+}
+
+int
 cmd_load_runbook(struct cmd_ctx *ctx, struct runbook **out)
 {
-	const char *path = cmd_opt(ctx, "file");
+	const char *path;
 	struct diags d;
-	struct stat st;
 	int rc;
 
-	if (cmd_opt(ctx, "builtin") != NULL && path != NULL) {
-		fprintf(stderr, "triage %s: --builtin and --file cannot be "
-		    "used together\n", ctx->cmd->name);
+	if (cmd_find_runbook(ctx, &path) != 0)
 		return -1;
-	}
-	if (path == NULL && cmd_opt(ctx, "builtin") == NULL) {
-		path = getenv("TRIAGE_RUNBOOK");
-		if (path != NULL && *path == '\0')
-			path = NULL;
-		if (path == NULL && stat("triage.yaml", &st) == 0)
-			path = "triage.yaml";
-	}
 	diags_init(&d);
-	if (path != NULL)
-		rc = runbook_load_file(path, out, &d);
-	else
-		rc = runbook_load_string("<builtin>", builtin_host_yaml,
-		    builtin_host_yaml_len, out, &d);
+	rc = cmd_load_runbook_from(path, out, &d);
 	diags_sort(&d);
 	diags_print(&d, stderr);
 	if (rc != 0 && d.errors > 0)

@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdio.h>
 
+struct diags;
 struct runbook;
 
 enum opt_type {
@@ -34,6 +35,9 @@ struct cmd_entry {
 	int max_args;
 	const struct option_spec *options;	/* {NULL}-ended */
 	int (*exec)(struct cmd_ctx *ctx);
+	/* The exit status line of --help; NULL: the monitoring-plugins
+	 * codes every probing command uses. */
+	const char *exit_help;
 };
 
 #define CMD_MAX_OPTIONS 32
@@ -77,10 +81,20 @@ const char *cmd_opt(const struct cmd_ctx *ctx, const char *name);
 /* cmd_opt_int: the value of an OPT_INT option, or def when not given. */
 long cmd_opt_int(const struct cmd_ctx *ctx, const char *name, long def);
 
-/* cmd_load_runbook: finds the runbook (-f, $TRIAGE_RUNBOOK, ./triage.yaml,
- * else the built-in host runbook; --builtin forces it), loads and
- * validates it. On failure prints every diagnostic and returns -1 (the
- * caller exits EXIT_UNKNOWN); else 0 with *out set. */
+/* cmd_find_runbook: which runbook the options name: -f, else
+ * $TRIAGE_RUNBOOK, else ./triage.yaml, else the built-in host runbook
+ * (--builtin forces it). 0 with *path set (NULL: the built-in one), or -1
+ * after printing the problem (--builtin with -f). */
+int cmd_find_runbook(const struct cmd_ctx *ctx, const char **path);
+
+/* cmd_load_runbook_from: loads and validates the runbook at path (NULL:
+ * the built-in one) into *out, adding every problem to d. 0 or -1. */
+int cmd_load_runbook_from(const char *path, struct runbook **out,
+    struct diags *d);
+
+/* cmd_load_runbook: cmd_find_runbook, then loads and validates it. On
+ * failure prints every diagnostic and returns -1 (the caller exits
+ * EXIT_UNKNOWN); else 0 with *out set. */
 int cmd_load_runbook(struct cmd_ctx *ctx, struct runbook **out);
 
 /* cmd_run_probes: runs the probes of rb that --only selects (all without

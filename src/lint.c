@@ -168,8 +168,9 @@ range_unsat(const struct expr_atom *const *v, size_t n, const char *subject)
 		else
 			return 1;	/* `x < null` is always false */
 	}
+	/* Both a number and a string: nothing is both. Neither: no range. */
 	if (num == str)
-		return num;	/* both: a number and a string; none: no range */
+		return num;
 	for (i = 0; i < n; i++) {
 		const struct expr_atom *a = v[i];
 
@@ -693,10 +694,10 @@ check_guards(struct lint *l)
 				why = sets_conflict(sets, 2, &hint);
 				if (why != NULL)
 					lint_add(l, LINT_CONTRADICTION,
-					    guard_pos(l, f, g), hint, "guard of "
-					    "failure \"%s\" contradicts its "
-					    "when, so its fix never runs: %s",
-					    f->id, why);
+					    guard_pos(l, f, g), hint,
+					    "guard of failure \"%s\" "
+					    "contradicts its when, so its fix "
+					    "never runs: %s", f->id, why);
 			}
 			found |= why != NULL;
 			free(why);

@@ -17,7 +17,7 @@ static const char html_style[] =
 	"code,pre{font:.875em/1.45 ui-monospace,SFMono-Regular,Menlo,"
 	"Consolas,monospace}"
 	"code{background:#f1f3f5;padding:.1em .3em;border-radius:4px;"
-	"overflow-wrap:anywhere}"
+	"overflow-wrap:break-word}"
 	"pre{background:#f1f3f5;padding:.75rem;border-radius:6px;"
 	"overflow-x:auto}"
 	"pre code{background:none;padding:0;overflow-wrap:normal}"
@@ -36,8 +36,15 @@ static const char html_style[] =
 	"th,td{border-color:#30363d}h2{border-color:#30363d}"
 	"blockquote{background:#272115;border-color:#9e6a03}"
 	"a{color:#4493f8}}"
+	/* A phone: each table row becomes a card, each cell labelled. */
 	"@media (max-width:40rem){body{padding:.6rem;font-size:15px}"
-	"th,td{padding:.25rem .35rem}}";
+	"table,tbody,tr,td{display:block}thead{display:none}"
+	"tr{border:1px solid #d0d7de;border-radius:6px;margin:.6rem 0;"
+	"padding:.3rem .6rem}"
+	"td{border:none;padding:.2rem 0}"
+	"td::before{content:attr(data-label);display:block;"
+	"font-size:.8em;font-weight:600;opacity:.7}"
+	"code{overflow-wrap:anywhere}}";
 
 /* &, <, >, " and ' as character references; everything else as it is. */
 static void
@@ -119,6 +126,18 @@ html_inline(struct buf *b, const struct rinline *in)
 
 static void html_blocks(struct buf *b, const struct rblock *v, size_t n);
 
+/* The text of in without markup, escaped, for an attribute. */
+static void
+html_plain(struct buf *b, const struct rinline *in)
+{
+	size_t i;
+
+	for (i = 0; i < in->n; i++) {
+		if (in->spans[i].kind != RSPAN_ANCHOR)
+			html_esc(b, in->spans[i].text);
+	}
+}
+
 static void
 html_table(struct buf *b, const struct rblock *t)
 {
@@ -128,7 +147,14 @@ html_table(struct buf *b, const struct rblock *t)
 	for (r = 0; r < t->nrows; r++) {
 		buf_puts(b, r == 0 ? "<thead><tr>" : "<tr>");
 		for (c = 0; c < t->ncols; c++) {
-			buf_puts(b, r == 0 ? "<th>" : "<td>");
+			if (r > 0) {
+				/* The header, for a phone's cards. */
+				buf_puts(b, "<td data-label=\"");
+				html_plain(b, &t->cells[c]);
+				buf_puts(b, "\">");
+			} else {
+				buf_puts(b, "<th>");
+			}
 			html_inline(b, &t->cells[r * t->ncols + c]);
 			buf_puts(b, r == 0 ? "</th>" : "</td>");
 		}

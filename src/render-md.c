@@ -76,7 +76,8 @@ md_text(struct buf *b, const char *s, struct md_state *st)
 			break;
 		case '_':
 			/* Only an underscore at a word's edge can emphasise. */
-			if (i == 0 || !md_alnum(s[i - 1]) || !md_alnum(s[i + 1]))
+			if (i == 0 || !md_alnum(s[i - 1]) ||
+			    !md_alnum(s[i + 1]))
 				buf_putc(b, '\\');
 			buf_putc(b, c);
 			break;
@@ -300,7 +301,8 @@ md_slug_is(const struct rinline *in, const char *anchor)
 
 			if (c == ' ')
 				buf_putc(&slug, '-');
-			else if (isalnum(c) || c == '-' || c == '_' || c >= 0x80)
+			else if (isalnum(c) || c == '-' || c == '_' ||
+			    c >= 0x80)
 				buf_putc(&slug, (char)tolower(c));
 		}
 	}

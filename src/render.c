@@ -453,6 +453,16 @@ tree_walk_order(const struct triage_tree *t, size_t *order, size_t *nreach)
 }
 
 static void
+mermaid_label_redacted(struct buf *b, const struct runbook *rb,
+    const char *s)
+{
+	char *red = runbook_redact(rb, s);
+
+	render_mermaid_label(b, red);
+	free(red);
+}
+
+static void
 mermaid_edges(struct buf *b, const struct runbook *rb, char **ids,
     const char *from, const struct tbranch *br, const char *label,
     unsigned char *used)
@@ -502,12 +512,7 @@ render_mermaid(const struct runbook *rb)
 
 		text = node_question(nd);
 		buf_printf(&b, "    %s{", ids[order[i]]);
-		{
-			char *red = runbook_redact(rb, text);
-
-			render_mermaid_label(&b, red);
-			free(red);
-		}
+		mermaid_label_redacted(&b, rb, text);
 		buf_puts(&b, "}\n");
 		free(text);
 		mermaid_edges(&b, rb, ids, ids[order[i]], &nd->then_branch,
@@ -516,16 +521,12 @@ render_mermaid(const struct runbook *rb)
 		    "no", used);
 	}
 	for (i = 0; i < rb->nfailures; i++) {
-		char *red;
-
 		if (!used[i])
 			continue;
 		text = failure_label(&rb->failures[i]);
-		red = runbook_redact(rb, text);
 		buf_printf(&b, "    %s[", ids[t->nnodes + i]);
-		render_mermaid_label(&b, red);
+		mermaid_label_redacted(&b, rb, text);
 		buf_puts(&b, "]\n");
-		free(red);
 		free(text);
 	}
 	if (used[rb->nfailures])
@@ -709,7 +710,8 @@ inl_condition_words(const struct render *r, struct rinline *in,
 		name = xstrndup(id, idlen);
 		if (nterms > 0)
 			inl_text(r, &tmp, " and ");
-		if (strncmp(s, ".ok", 3) == 0 && !(s[3] >= 'a' && s[3] <= 'z')) {
+		if (strncmp(s, ".ok", 3) == 0 &&
+		    !(s[3] >= 'a' && s[3] <= 'z')) {
 			s += 3;
 			inl_code(r, &tmp, name);
 			inl_text(r, &tmp, neg ? " is not ok" : " is ok");
@@ -774,6 +776,18 @@ anchor_for(const char *prefix, const char *id)
 	return s;
 }
 
+static int
+any_fix(const struct runbook *rb)
+{
+	size_t i;
+
+	for (i = 0; i < rb->nfailures; i++) {
+		if (rb->failures[i].nfix > 0)
+			return 1;
+	}
+	return 0;
+}
+
 /* The header: title, owner, id, last verified, how to use it. */
 static void
 build_header(struct render *r)
@@ -808,13 +822,27 @@ build_header(struct render *r)
 		inl_code(r, &b->text, cmd);
 		free(cmd);
 	}
-	inl_text(r, &b->text, " does all of it: it runs every probe, walks "
-	    "the triage tree and names the failure mode with its evidence. ");
+	if (rb->triage.present)
+		inl_text(r, &b->text, " does all of it: it runs every probe, "
+		    "walks the triage tree and names the failure mode with its "
+		    "evidence. ");
+	else if (rb->nfailures > 0)
+		inl_text(r, &b->text, " does all of it: it runs every probe "
+		    "and names the failure mode that matches, with its "
+		    "evidence. ");
+	else
+		inl_text(r, &b->text, " runs every probe and says what is "
+		    "wrong. ");
 	{
 		char *cmd = xasprintf("triage check %s", arg);
 
 		inl_code(r, &b->text, cmd);
 		free(cmd);
+	}
+	if (!any_fix(rb)) {
+		inl_text(r, &b->text, " only runs the probes. Without triage, "
+		    "do the same by hand with the commands below.");
+		return;
 	}
 	inl_text(r, &b->text, " only runs the probes; ");
 	{
@@ -1386,8 +1414,8 @@ build_failure(struct render *r, const struct failure *f)
 	b = doc_add(r, RBLOCK_PARA);
 	inl_text(r, &b->text, "Failure ");
 	inl_code(r, &b->text, f->id);
-	inl_textf(r, &b->text, " · layer %s · last verified ", f->layer != NULL ?
-	    f->layer : "default");
+	inl_textf(r, &b->text, " · layer %s · last verified ",
+	    f->layer != NULL ? f->layer : "default");
 	inl_last_verified(r, &b->text, f->last_verified);
 
 	b = doc_add(r, RBLOCK_PARA);
@@ -1406,8 +1434,8 @@ build_failure(struct render *r, const struct failure *f)
 	if (f->nevidence > 0) {
 		b = doc_add(r, RBLOCK_PARA);
 		inl_strong(r, &b->text, "Evidence");
-		inl_text(r, &b->text, " (read-only; triage captures it with the "
-		    "diagnosis):");
+		inl_text(r, &b->text, " (read-only; triage captures it with "
+		    "the diagnosis):");
 		build_steps(r, f->evidence, f->nevidence, 0);
 	}
 

@@ -29,6 +29,8 @@ struct loader {
 	struct ytree tree;		/* the YAML nodes and their cost */
 	struct template_vars tv;
 	char **host_missing;		/* per host: an unset env it uses */
+	struct keyindex failure_ids;	/* failure id -> index in rb */
+	struct keyindex node_ids;	/* triage node id -> index in rb */
 };
 
 /* Where a probe or step stands, for its defaults and allowed keys. */
@@ -80,6 +82,10 @@ void ld_suggest_add_list(struct suggest *s, const char *const *list);
  * Releases what s holds. */
 char *ld_suggest_hint(struct suggest *s, const char *prefix,
     const char *fallback);
+
+/* ld_errors_full: whether errors are no longer kept (only counted), so
+ * that a costly hint need not be made. */
+int ld_errors_full(const struct loader *ld);
 
 /* ld_error, ld_warning: one diagnostic at pos; hint is heap or NULL and is
  * taken over. Errors past RUNBOOK_ERRORS_MAX are counted, not kept. */
@@ -187,6 +193,12 @@ void ld_steps_load(struct loader *ld, struct ynode *v, const char *owner_id,
 
 /* ld_needs_check_cycles: reports each cycle of needs between probes. */
 void ld_needs_check_cycles(struct loader *ld);
+
+/* ld_ids_init: makes the loader's indexes of failure and node ids. */
+void ld_ids_init(struct loader *ld);
+
+/* ld_ids_dispose: frees them. */
+void ld_ids_dispose(struct loader *ld);
 
 /* ld_failures_load: the failures: mapping into rb->failures. */
 void ld_failures_load(struct loader *ld, const struct ynode *v);

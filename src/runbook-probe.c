@@ -61,22 +61,6 @@ kinds_list(void)
 	return buf_steal(&b);
 }
 
-/* "command, nagios, ..." (heap): the kinds that can run on a host. */
-static char *
-remote_kinds_list(void)
-{
-	struct buf b;
-	size_t i;
-
-	buf_init(&b, 0);
-	for (i = 0; probe_kinds[i] != NULL; i++) {
-		if (probe_kinds[i]->flags & PROBE_KIND_REMOTE)
-			buf_printf(&b, "%s%s", b.len > 0 ? ", " : "",
-			    probe_kinds[i]->name);
-	}
-	return buf_steal(&b);
-}
-
 /* Sets p->kind from the one kind key of body; reports a second one. */
 static void
 probe_find_kind(struct loader *ld, struct probe *p, const struct ynode *body,
@@ -114,8 +98,8 @@ probe_note_pos(struct probe *p, const char *key, struct srcpos pos)
 
 /* A list of strings (templated) as a JSON array, or NULL. */
 static json_t *
-param_strings(struct loader *ld, struct probe *p, const char *key,
-    struct ynode *v, const char *ctx)
+param_strings(struct loader *ld, const char *key, struct ynode *v,
+    const char *ctx, char **missing)
 {
 	struct ynode **items;
 	json_t *a = json_array(), *j;
@@ -124,7 +108,7 @@ param_strings(struct loader *ld, struct probe *p, const char *key,
 
 	items = ynode_list(&v, &n);
 	for (i = 0; i < n; i++) {
-		s = ld_text(ld, items[i], key, ctx, &p->missing_env);
+		s = ld_text(ld, items[i], key, ctx, missing);
 		if (s == NULL)
 			continue;
 		j = ld_json_string(ld, items[i], s);
@@ -141,8 +125,8 @@ param_strings(struct loader *ld, struct probe *p, const char *key,
 
 /* A mapping of strings (values templated) as a JSON object, or NULL. */
 static json_t *
-param_map(struct loader *ld, struct probe *p, const char *key,
-    const struct ynode *v, const char *ctx)
+param_map(struct loader *ld, const char *key, const struct ynode *v,
+    const char *ctx, char **missing)
 {
 	json_t *o = json_object(), *j;
 	size_t i, errors = ld->nerrors;
@@ -163,7 +147,7 @@ param_map(struct loader *ld, struct probe *p, const char *key,
 			continue;
 		}
 		sub = xasprintf("%s.%s", key, e->key->text);
-		s = ld_text(ld, e->value, sub, ctx, &p->missing_env);
+		s = ld_text(ld, e->value, sub, ctx, missing);
 		free(sub);
 		if (s == NULL)
 			continue;
@@ -179,21 +163,36 @@ param_map(struct loader *ld, struct probe *p, const char *key,
 	return o;
 }
 
-/* Converts the value of one of the kind's keys into p->params. */
+/* What probe_load learns about the kind's keys on the way, for the checks
+ * around prepare(). */
+struct probe_notes {
+	const char **unset;		/* keys whose value used an unset
+					 * environment variable */
+	size_t nunset;
+	struct {
+		const char *key;
+		const struct ynode *v;
+		char *text;
+	} *neg;				/* whole numbers below 0 */
+	size_t nneg;
+};
+
+/* Converts the value of one of the kind's keys into p->params, noting in
+ * pn what the checks around prepare() need. */
 static void
-probe_param_load(struct loader *ld, struct probe *p,
+probe_param_load(struct loader *ld, struct probe *p, struct probe_notes *pn,
     const struct field_spec *f, struct ynode *v, const char *ctx)
 {
+	char *s, *missing = NULL;
 	json_t *j = NULL;
 	json_int_t size;
 	double secs;
 	long l;
 	int b;
-	char *s;
 
 	switch (f->type) {
 	case FIELD_STRING:
-		s = ld_text(ld, v, f->name, ctx, &p->missing_env);
+		s = ld_text(ld, v, f->name, ctx, &missing);
 		if (s != NULL)
 			j = ld_json_string(ld, v, s);
 		free(s);
@@ -203,22 +202,25 @@ probe_param_load(struct loader *ld, struct probe *p,
 			j = json_boolean(b);
 		break;
 	case FIELD_INT:
-		if (ld_int(ld, v, f->name, ctx, &p->missing_env, &l, &s) == 0) {
-			if (l < 0)
-				ld_error(ld, v->pos, NULL, "bad %s \"%s\": it "
-				    "must be 0 or more", f->name, s);
-			else
-				j = json_integer(l);
+		if (ld_int(ld, v, f->name, ctx, &missing, &l, &s) == 0) {
+			j = json_integer(l);
+			/* The kind knows the real range (`last:` is 1 or
+			 * more): see probe_check_ints. */
+			if (l < 0) {
+				pn->neg[pn->nneg].key = f->name;
+				pn->neg[pn->nneg].v = v;
+				pn->neg[pn->nneg++].text = s;
+				s = NULL;
+			}
 		}
 		free(s);
 		break;
 	case FIELD_DURATION:
-		if (ld_duration(ld, v, f->name, ctx, &p->missing_env, 0,
-		    &secs) == 0)
+		if (ld_duration(ld, v, f->name, ctx, &missing, 0, &secs) == 0)
 			j = json_real(secs);
 		break;
 	case FIELD_SIZE:
-		if (ld_size(ld, v, f->name, ctx, &p->missing_env, &size) == 0)
+		if (ld_size(ld, v, f->name, ctx, &missing, &size) == 0)
 			j = json_integer(size);
 		break;
 	case FIELD_ARGV:
@@ -231,21 +233,28 @@ probe_param_load(struct loader *ld, struct probe *p,
 			ld_error(ld, v->pos, NULL, "%s in %s is an empty list: "
 			    "write at least the program to run", f->name, ctx);
 		else
-			j = param_strings(ld, p, f->name, v, ctx);
+			j = param_strings(ld, f->name, v, ctx, &missing);
 		break;
 	case FIELD_STRINGS:
 		if (v->type == Y_MAP)
 			ld_expected(ld, v, "a list of strings", f->name, ctx,
 			    NULL);
 		else
-			j = param_strings(ld, p, f->name, v, ctx);
+			j = param_strings(ld, f->name, v, ctx, &missing);
 		break;
 	case FIELD_MAP:
-		j = param_map(ld, p, f->name, v, ctx);
+		j = param_map(ld, f->name, v, ctx, &missing);
 		break;
 	}
 	if (j != NULL)
 		json_object_set_new(p->params, f->name, j);
+	if (missing != NULL) {
+		pn->unset[pn->nunset++] = f->name;
+		if (p->missing_env == NULL)
+			p->missing_env = missing;
+		else
+			free(missing);
+	}
 }
 
 static void
@@ -274,7 +283,8 @@ probe_needs(struct loader *ld, struct probe *p, struct ynode *v,
 		}
 		if (runbook_probe_index(ld->rb, s) < 0) {
 			ld_suggest_init(&sg, s, 0);
-			for (k = 0; k < ld->rb->nprobes; k++)
+			for (k = 0; !ld_errors_full(ld) &&
+			    k < ld->rb->nprobes; k++)
 				ld_suggest_add(&sg, ld->rb->probes[k].id);
 			ld_error(ld, items[i]->pos, ld_suggest_hint(&sg, NULL,
 			    NULL), "%s needs unknown probe \"%s\"", ctx, s);
@@ -327,11 +337,14 @@ probe_on(struct loader *ld, struct probe *p, const struct ynode *v,
 	for (i = 0; i < rb->nhosts; i++) {
 		if (strcmp(rb->hosts[i].name, s) == 0) {
 			p->on = &rb->hosts[i];
+			/* Until SSH lands, whatever the kind. */
+			ld_error(ld, v->pos, NULL, "%s: `on:` (SSH) is not "
+			    "available yet in this version", ctx);
 			return;
 		}
 	}
 	ld_suggest_init(&sg, s, 0);
-	for (i = 0; i < rb->nhosts; i++)
+	for (i = 0; !ld_errors_full(ld) && i < rb->nhosts; i++)
 		ld_suggest_add(&sg, rb->hosts[i].name);
 	ld_error(ld, v->pos, ld_suggest_hint(&sg, NULL, "define it under hosts:"),
 	    "unknown host \"%s\" in %s", s, ctx);
@@ -421,6 +434,84 @@ probe_unknown_key(struct loader *ld, const struct probe *p,
 	    "unknown key \"%s\" in %s", key->text, ctx);
 }
 
+/* The place in pn->neg of key's value, or -1. */
+static long
+neg_int_index(const struct probe_notes *pn, const char *key)
+{
+	size_t i;
+
+	for (i = 0; key != NULL && i < pn->nneg; i++) {
+		if (strcmp(pn->neg[i].key, key) == 0)
+			return (long)i;
+	}
+	return -1;
+}
+
+/* Whether key is one of the n keys of list. */
+static int
+key_listed(const char *const *list, size_t n, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (strcmp(list[i], key) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * probe_prepare: hands p to its kind's prepare(), which validates and
+ * compiles its parameters. errors is ld->nerrors from before p was loaded.
+ *
+ * The rule for unset environment variables: every probe is prepared,
+ * whatever the environment, so that a runbook loads or fails the same
+ * everywhere. A probe that uses an unset variable (p->missing_env) is
+ * skipped at run time, and where the variable stood its values hold "";
+ * so an error that prepare() reports about a key whose value used an
+ * unset variable (an empty URL, a host-less address) is not the
+ * runbook's, and is dropped: the probe keeps no compiled form and never
+ * runs. An error about any other key, or about no key, stands.
+ *
+ * A probe with errors already is not the kind's to judge (some of its
+ * keys are missing), except for its whole numbers below 0: only the kind
+ * knows their real range (`last:` is 1 or more), so prepare() is asked,
+ * and what it says about anything else, or compiles, is dropped. A number
+ * below 0 that prepare() does not report gets the loader's own "0 or
+ * more", so that the runbook does not load either way.
+ */
+static void
+probe_prepare(struct loader *ld, struct probe *p, const struct probe_notes *pn,
+    size_t errors, const char *ctx)
+{
+	int had_errors = ld->nerrors != errors, failed = 0;
+	char *cause = NULL;
+	long neg = -1;
+	size_t i;
+
+	if (p->kind->prepare != NULL && (!had_errors || pn->nneg > 0)) {
+		p->err_field = NULL;
+		failed = p->kind->prepare(p, &cause) != 0;
+		neg = failed ? neg_int_index(pn, p->err_field) : -1;
+		if (had_errors && !failed && p->kind->release != NULL &&
+		    p->priv != NULL)
+			p->kind->release(p);
+	}
+	if (failed && (neg >= 0 || (!had_errors && (p->missing_env == NULL ||
+	    p->err_field == NULL || !key_listed(pn->unset, pn->nunset,
+	    p->err_field)))))
+		ld_error(ld, p->err_field != NULL ? probe_param_srcpos(p,
+		    p->err_field) : p->pos, NULL, "%s: %s", ctx,
+		    cause != NULL ? cause : "invalid");
+	free(cause);
+	for (i = 0; i < pn->nneg; i++) {
+		if ((long)i != neg)
+			ld_error(ld, pn->neg[i].v->pos, NULL, "bad %s \"%s\" in "
+			    "%s: it must be 0 or more", pn->neg[i].key,
+			    pn->neg[i].text, ctx);
+	}
+}
+
 /* probe_load: fills p (whose id, layer and pos are set) from body, a
  * probe's mapping or, with st, a step's. ctx names it in messages. */
 static void
@@ -429,11 +520,11 @@ probe_load(struct loader *ld, struct probe *p, struct step *st,
 {
 	const char *const *common = role == ROLE_PROBE ? probe_keys :
 	    role == ROLE_FIX ? fix_step_keys : step_keys;
-	const struct ynode *on = NULL;
 	const struct field_spec *f;
+	struct probe_notes pn;
 	const char *ck;
 	size_t i, errors = ld->nerrors, unknown = 0;
-	char *cause = NULL, *list;
+	char *list;
 
 	p->params = json_object();
 	p->timeout = role == ROLE_PROBE ? 5 : role == ROLE_FIX ? 30 : 10;
@@ -445,6 +536,9 @@ probe_load(struct loader *ld, struct probe *p, struct step *st,
 		return;
 	}
 	p->param_pos = xcalloc(body->nentries, sizeof(*p->param_pos));
+	pn.unset = xcalloc(body->nentries, sizeof(*pn.unset));
+	pn.neg = xcalloc(body->nentries, sizeof(*pn.neg));
+	pn.nunset = pn.nneg = 0;
 	probe_find_kind(ld, p, body, ctx);
 	for (i = 0; i < body->nentries; i++) {
 		const struct yentry *e = &body->entries[i];
@@ -454,13 +548,11 @@ probe_load(struct loader *ld, struct probe *p, struct step *st,
 			ld_duplicate(ld, e, "key", ctx);
 		} else if ((ck = ld_str_find(common, key)) != NULL) {
 			probe_note_pos(p, ck, e->value->pos);
-			if (strcmp(ck, "on") == 0)
-				on = e->value;
 			probe_common(ld, p, st, ck, e->value, ctx);
 		} else if (p->kind != NULL &&
 		    (f = kind_field(p->kind, key)) != NULL) {
 			probe_note_pos(p, f->name, e->value->pos);
-			probe_param_load(ld, p, f, e->value, ctx);
+			probe_param_load(ld, p, &pn, f, e->value, ctx);
 		} else if (probe_kind_find(key) != NULL) {
 			/* a second kind, reported by probe_find_kind */
 		} else if (role != ROLE_PROBE && (strcmp(key, "expect") == 0 ||
@@ -483,38 +575,24 @@ probe_load(struct loader *ld, struct probe *p, struct step *st,
 			    list), "%s has no kind", ctx);
 			free(list);
 		}
-		return;
-	}
-	for (f = p->kind->fields; f->name != NULL; f++) {
-		if ((f->flags & FIELD_REQUIRED) &&
-		    ymap_entry(body, f->name) == NULL)
-			ld_error(ld, p->pos, NULL, "missing required key "
-			    "\"%s\" in %s", f->name, ctx);
-	}
-	if (on != NULL && p->on != NULL &&
-	    !(p->kind->flags & PROBE_KIND_REMOTE)) {
-		list = remote_kinds_list();
-		ld_error(ld, on->pos, xasprintf("kinds that can: %s", list),
-		    "probe kind \"%s\" cannot run on a host", p->kind->name);
-		free(list);
-	}
-	if (p->on != NULL && p->missing_env == NULL) {
-		char *m = ld->host_missing[p->on - ld->rb->hosts];
+	} else {
+		for (f = p->kind->fields; f->name != NULL; f++) {
+			if ((f->flags & FIELD_REQUIRED) &&
+			    ymap_entry(body, f->name) == NULL)
+				ld_error(ld, p->pos, NULL, "missing required "
+				    "key \"%s\" in %s", f->name, ctx);
+		}
+		if (p->on != NULL && p->missing_env == NULL) {
+			char *m = ld->host_missing[p->on - ld->rb->hosts];
 
-		p->missing_env = xstrdup(m);
+			p->missing_env = xstrdup(m);
+		}
+		probe_prepare(ld, p, &pn, errors, ctx);
 	}
-	/* An unset environment variable skips the probe at run time; its
-	 * half-filled parameters are not the kind's to judge. */
-	if (ld->nerrors != errors || p->missing_env != NULL ||
-	    p->kind->prepare == NULL)
-		return;
-	p->err_field = NULL;
-	if (p->kind->prepare(p, &cause) != 0) {
-		ld_error(ld, p->err_field != NULL ? probe_param_srcpos(p,
-		    p->err_field) : p->pos, NULL, "%s: %s", ctx,
-		    cause != NULL ? cause : "invalid");
-		free(cause);
-	}
+	for (i = 0; i < pn.nneg; i++)
+		free(pn.neg[i].text);
+	free(pn.neg);
+	free(pn.unset);
 }
 
 void
@@ -541,6 +619,14 @@ ld_steps_load(struct loader *ld, struct ynode *v, const char *owner_id,
 		probe_load(ld, p, &(*out)[i], v->items[i], role, ctx);
 		free(ctx);
 	}
+}
+
+static const char *
+probe_id_of(const void *arg, size_t pos)
+{
+	const struct runbook *rb = arg;
+
+	return rb->probes[pos].id;
 }
 
 void
@@ -572,6 +658,10 @@ ld_probes_load(struct loader *ld, const struct ynode *v)
 		n++;
 	}
 	rb->nprobes = n;
+	rb->probe_ids = xmalloc(sizeof(*rb->probe_ids));
+	keyindex_init(rb->probe_ids, probe_id_of, rb);
+	for (i = 0; i < rb->nprobes; i++)
+		keyindex_add(rb->probe_ids, rb->probes[i].id, i);
 	for (i = 0, n = 0; i < v->nentries; i++) {
 		if (v->entries[i].dup_of != NULL)
 			continue;

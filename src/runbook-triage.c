@@ -156,28 +156,48 @@ ld_needs_check_cycles(struct loader *ld)
  * Failures, the triage tree and escalation.
  */
 
-static long
-failure_index(const struct runbook *rb, const char *id)
+static const char *
+failure_id_of(const void *arg, size_t pos)
 {
-	size_t i;
+	const struct runbook *rb = arg;
 
-	for (i = 0; i < rb->nfailures; i++) {
-		if (strcmp(rb->failures[i].id, id) == 0)
-			return (long)i;
-	}
-	return -1;
+	return rb->failures[pos].id;
 }
 
-static long
-node_index(const struct runbook *rb, const char *id)
+static const char *
+node_id_of(const void *arg, size_t pos)
 {
-	size_t i;
+	const struct runbook *rb = arg;
 
-	for (i = 0; i < rb->triage.nnodes; i++) {
-		if (strcmp(rb->triage.nodes[i].id, id) == 0)
-			return (long)i;
-	}
-	return -1;
+	return rb->triage.nodes[pos].id;
+}
+
+void
+ld_ids_init(struct loader *ld)
+{
+	keyindex_init(&ld->failure_ids, failure_id_of, ld->rb);
+	keyindex_init(&ld->node_ids, node_id_of, ld->rb);
+}
+
+void
+ld_ids_dispose(struct loader *ld)
+{
+	keyindex_dispose(&ld->failure_ids);
+	keyindex_dispose(&ld->node_ids);
+}
+
+/* The index of the failure named id, or -1. */
+static long
+failure_index(const struct loader *ld, const char *id)
+{
+	return keyindex_find(&ld->failure_ids, id);
+}
+
+/* The index of the triage node named id, or -1. */
+static long
+node_index(const struct loader *ld, const char *id)
+{
+	return keyindex_find(&ld->node_ids, id);
 }
 
 static void
@@ -201,7 +221,8 @@ failure_verify(struct loader *ld, struct failure *f, struct ynode *v,
 			continue;
 		if ((idx = runbook_probe_index(ld->rb, s)) < 0) {
 			ld_suggest_init(&sg, s, 0);
-			for (k = 0; k < ld->rb->nprobes; k++)
+			for (k = 0; !ld_errors_full(ld) &&
+			    k < ld->rb->nprobes; k++)
 				ld_suggest_add(&sg, ld->rb->probes[k].id);
 			ld_error(ld, items[i]->pos, ld_suggest_hint(&sg, NULL,
 			    "verify lists probes that must be ok after the "
@@ -294,6 +315,8 @@ ld_failures_load(struct loader *ld, const struct ynode *v)
 		n++;
 	}
 	rb->nfailures = n;
+	for (i = 0; i < n; i++)
+		keyindex_add(&ld->failure_ids, rb->failures[i].id, i);
 	for (i = 0, n = 0; i < v->nentries; i++) {
 		if (v->entries[i].dup_of == NULL)
 			failure_load(ld, &rb->failures[n++],
@@ -309,9 +332,11 @@ branch_hint(struct loader *ld, const char *s, int nodes)
 	size_t i;
 
 	ld_suggest_init(&sg, s, 0);
+	if (ld_errors_full(ld))
+		nodes = 0;
 	for (i = 0; nodes && i < rb->triage.nnodes; i++)
 		ld_suggest_add(&sg, rb->triage.nodes[i].id);
-	for (i = 0; i < rb->nfailures; i++)
+	for (i = 0; !ld_errors_full(ld) && i < rb->nfailures; i++)
 		ld_suggest_add(&sg, rb->failures[i].id);
 	return ld_suggest_hint(&sg, NULL, NULL);
 }
@@ -321,17 +346,16 @@ static void
 tree_branch(struct loader *ld, struct tbranch *br, struct ynode *v,
     const char *key, const char *ctx)
 {
-	const struct runbook *rb = ld->rb;
 	const char *s;
 	size_t i;
 	long k;
 
 	br->pos = v->pos;
 	if (v->type == Y_SCALAR && !ynode_is_null(v)) {
-		if ((k = node_index(rb, v->text)) >= 0) {
+		if ((k = node_index(ld, v->text)) >= 0) {
 			br->is_node = 1;
 			br->node = (size_t)k;
-		} else if ((k = failure_index(rb, v->text)) >= 0) {
+		} else if ((k = failure_index(ld, v->text)) >= 0) {
 			br->failures = xcalloc(1, sizeof(*br->failures));
 			br->failures[br->nfailures++] = (size_t)k;
 		} else {
@@ -350,9 +374,9 @@ tree_branch(struct loader *ld, struct tbranch *br, struct ynode *v,
 	for (i = 0; i < v->nitems; i++) {
 		if ((s = ld_string(ld, v->items[i], key, ctx)) == NULL)
 			continue;
-		if ((k = failure_index(rb, s)) >= 0)
+		if ((k = failure_index(ld, s)) >= 0)
 			br->failures[br->nfailures++] = (size_t)k;
-		else if (node_index(rb, s) >= 0)
+		else if (node_index(ld, s) >= 0)
 			ld_error(ld, v->items[i]->pos, xasprintf("to go to "
 			    "node \"%s\", write %s: %s", s, key, s),
 			    "\"%s\" is a node; a list in %s holds failures",
@@ -493,6 +517,8 @@ ld_tree_load(struct loader *ld, const struct yentry *te)
 		n++;
 	}
 	t->nnodes = n;
+	for (i = 0; i < n; i++)
+		keyindex_add(&ld->node_ids, t->nodes[i].id, i);
 	for (i = 0, n = 0; i < nodes->nentries; i++) {
 		if (nodes->entries[i].dup_of == NULL)
 			tree_node_load(ld, &t->nodes[n++],
@@ -504,7 +530,7 @@ ld_tree_load(struct loader *ld, const struct yentry *te)
 		    "%s", t->nodes[0].id) : NULL, "missing required key "
 		    "\"start\" in triage");
 	} else if (ld_string(ld, v, "start", "triage") != NULL) {
-		if ((k = node_index(ld->rb, v->text)) >= 0)
+		if ((k = node_index(ld, v->text)) >= 0)
 			t->start = (size_t)k;
 		else
 			ld_error(ld, v->pos, branch_hint(ld, v->text, 1),

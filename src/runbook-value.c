@@ -144,6 +144,12 @@ ld_vadd(struct loader *ld, enum diag_level level, struct srcpos pos,
 	free(hint);
 }
 
+int
+ld_errors_full(const struct loader *ld)
+{
+	return ld->nerrors >= RUNBOOK_ERRORS_MAX;
+}
+
 void
 ld_error(struct loader *ld, struct srcpos pos, char *hint, const char *fmt,
     ...)
@@ -285,7 +291,11 @@ ld_text(struct loader *ld, const struct ynode *n, const char *key,
 		return NULL;
 	if (template_expand(&ld->tv, s, &out, missing != NULL ? missing :
 	    &unset, &cause, &hint) != 0) {
-		ld_error(ld, n->pos, hint, "%s in %s of %s", cause, key, ctx);
+		if (ctx != NULL)
+			ld_error(ld, n->pos, hint, "%s in %s of %s", cause, key,
+			    ctx);
+		else
+			ld_error(ld, n->pos, hint, "%s in %s", cause, key);
 		free(cause);
 		free(unset);
 		return NULL;
@@ -478,7 +488,7 @@ refcheck_name(void *arg, const char *name)
 	if (runbook_probe_index(rb, name) >= 0)
 		return;
 	ld_suggest_init(&sg, name, 0);
-	for (i = 0; i < rb->nprobes; i++)
+	for (i = 0; !ld_errors_full(rc->ld) && i < rb->nprobes; i++)
 		ld_suggest_add(&sg, rb->probes[i].id);
 	ld_error(rc->ld, rc->n->pos, ld_suggest_hint(&sg, NULL, "if, when and "
 	    "guard read probe results by probe id, e.g. PROBE.ok"),
@@ -489,12 +499,18 @@ struct expr *
 ld_condition(struct loader *ld, const struct ynode *n, const char *key,
     const char *ctx, char **missing, int probe_roots)
 {
-	char *src = ld_text(ld, n, key, ctx, missing), *cause = NULL;
+	char *src = ld_text(ld, n, key, ctx, missing), *cause = NULL, *clean;
 	size_t col = 0;
 	struct expr *e;
 
 	if (src == NULL)
 		return NULL;
+	/* Results have their secret values redacted before conditions read
+	 * them, so a condition that templates a secret compares with the
+	 * redacted text too: `stdout == "{{env.TOKEN}}"` can then hold. */
+	clean = runbook_redact(ld->rb, src);
+	free(src);
+	src = clean;
 	e = expr_parse(src, &cause, &col);
 	if (e == NULL) {
 		ld_error(ld, ld_inner_pos(ld, n, src, col), NULL,

@@ -174,12 +174,21 @@ longest_first(const void *a, const void *b)
 	return la < lb ? 1 : la > lb ? -1 : 0;
 }
 
+static const char *
+secret_name_of(const void *arg, size_t pos)
+{
+	const struct runbook *rb = arg;
+
+	return rb->secrets[pos];
+}
+
 static void
 secrets_load(struct loader *ld, const struct ynode *v)
 {
 	struct runbook *rb = ld->rb;
+	struct keyindex names;
 	const char *s, *val;
-	size_t i, k;
+	size_t i;
 
 	if (v->type != Y_SEQ) {
 		ld_expected(ld, v, "a list of environment variable names",
@@ -188,21 +197,19 @@ secrets_load(struct loader *ld, const struct ynode *v)
 	}
 	rb->secrets = xcalloc(v->nitems, sizeof(*rb->secrets));
 	rb->secret_values = xcalloc(v->nitems, sizeof(*rb->secret_values));
+	keyindex_init(&names, secret_name_of, rb);
 	for (i = 0; i < v->nitems; i++) {
 		if ((s = ld_string(ld, v->items[i], "secrets", NULL)) == NULL ||
-		    ld_check_id(ld, &id_env, s, v->items[i]->pos) != 0)
+		    ld_check_id(ld, &id_env, s, v->items[i]->pos) != 0 ||
+		    keyindex_find(&names, s) >= 0)
 			continue;
-		for (k = 0; k < rb->nsecrets; k++) {
-			if (strcmp(rb->secrets[k], s) == 0)
-				break;
-		}
-		if (k < rb->nsecrets)
-			continue;
-		rb->secrets[rb->nsecrets++] = xstrdup(s);
+		rb->secrets[rb->nsecrets] = xstrdup(s);
+		keyindex_add(&names, s, rb->nsecrets++);
 		val = getenv(s);
 		if (val != NULL && *val != '\0')
 			rb->secret_values[rb->nsecret_values++] = xstrdup(val);
 	}
+	keyindex_dispose(&names);
 	qsort(rb->secret_values, rb->nsecret_values,
 	    sizeof(*rb->secret_values), longest_first);
 	ld->tv.secrets = rb->secrets;
@@ -238,12 +245,6 @@ runbook_build(struct loader *ld, const struct ynode *root)
 	else if ((s = ld_string(ld, v, "runbook", NULL)) != NULL &&
 	    ld_check_id(ld, &id_runbook, s, v->pos) == 0)
 		rb->id = xstrdup(s);
-	if ((v = ymap_get(root, "title")) != NULL &&
-	    (s = ld_string(ld, v, "title", NULL)) != NULL)
-		rb->title = xstrdup(s);
-	if ((v = ymap_get(root, "owner")) != NULL &&
-	    (s = ld_string(ld, v, "owner", NULL)) != NULL)
-		rb->owner = xstrdup(s);
 	if ((v = ymap_get(root, "last_verified")) != NULL) {
 		rb->last_verified = ld_date(ld, v, "last_verified", NULL);
 		rb->last_verified_pos = v->pos;
@@ -254,6 +255,11 @@ runbook_build(struct loader *ld, const struct ynode *root)
 		secrets_load(ld, v);
 	if ((v = ymap_get(root, "vars")) != NULL)
 		vars_load(ld, v);
+	/* Templated like a failure's title. */
+	if ((v = ymap_get(root, "title")) != NULL)
+		rb->title = ld_text(ld, v, "title", NULL, NULL);
+	if ((v = ymap_get(root, "owner")) != NULL)
+		rb->owner = ld_text(ld, v, "owner", NULL, NULL);
 	if ((v = ymap_get(root, "hosts")) != NULL)
 		hosts_load(ld, v);
 	if ((v = ymap_get(root, "probes")) != NULL)
@@ -271,12 +277,19 @@ runbook_build(struct loader *ld, const struct ynode *root)
  * Loading, freeing, lookups.
  */
 
-
 /* The tree's errors are the loader's. */
 static void
 tree_error(void *arg, struct srcpos pos, char *hint, const char *msg)
 {
 	ld_error(arg, pos, hint, "%s", msg);
+}
+
+static const char *
+diag_key_of(const void *arg, size_t pos)
+{
+	char *const *keys = arg;
+
+	return keys[pos];
 }
 
 /* Drops repeated diagnostics (a node shared through an alias is checked
@@ -285,19 +298,22 @@ static void
 diags_tidy(struct loader *ld, size_t first)
 {
 	struct diags *d = ld->d;
-	size_t i, j, n = first;
-	char *s;
+	struct keyindex seen;
+	size_t i, n = first;
+	char **keys, *s;
 
+	/* What makes a diagnostic the same: where it is and what it says. */
+	keys = xcalloc(d->n - first + 1, sizeof(*keys));
+	keyindex_init(&seen, diag_key_of, keys);
 	for (i = first; i < d->n; i++) {
 		struct diag *g = &d->v[i];
 
-		for (j = first; j < n; j++) {
-			if (strcmp(d->v[j].file, g->file) == 0 &&
-			    d->v[j].line == g->line && d->v[j].col == g->col &&
-			    strcmp(d->v[j].message, g->message) == 0)
-				break;
-		}
-		if (j < n) {
+		keys[n - first] = xasprintf("%d:%d:%s\n%s", g->line, g->col,
+		    g->file, g->message);
+		if (keyindex_add(&seen, keys[n - first], n - first) !=
+		    n - first) {
+			free(keys[n - first]);
+			keys[n - first] = NULL;
 			if (g->level == DIAG_ERROR)
 				d->errors--;
 			else
@@ -316,6 +332,10 @@ diags_tidy(struct loader *ld, size_t first)
 		g->hint = s;
 		d->v[n++] = *g;
 	}
+	for (i = 0; i < n - first; i++)
+		free(keys[i]);
+	free(keys);
+	keyindex_dispose(&seen);
 	d->n = n;
 	if (ld->nerrors > RUNBOOK_ERRORS_MAX)
 		diags_add(d, DIAG_ERROR, (struct srcpos){ ld->rb->files[0].path,
@@ -338,6 +358,7 @@ runbook_load(struct runbook *rb, const size_t *lens, struct runbook **out,
 	ld.rb = rb;
 	ld.d = d;
 	ytree_init(&ld.tree, rb->files[0].path, tree_error, &ld);
+	ld_ids_init(&ld);
 	rb->vars = json_object();
 	ld.tv.values = rb->vars;
 	ld.tv.missing = json_object();
@@ -354,6 +375,7 @@ runbook_load(struct runbook *rb, const size_t *lens, struct runbook **out,
 			runbook_build(&ld, root);
 	}
 	ytree_dispose(&ld.tree);
+	ld_ids_dispose(&ld);
 	for (i = 0; ld.host_missing != NULL && i < rb->nhosts; i++)
 		free(ld.host_missing[i]);
 	free(ld.host_missing);
@@ -615,6 +637,9 @@ runbook_free(struct runbook *rb)
 	for (i = 0; i < rb->nprobes; i++)
 		probe_dispose(&rb->probes[i]);
 	free(rb->probes);
+	if (rb->probe_ids != NULL)
+		keyindex_dispose(rb->probe_ids);
+	free(rb->probe_ids);
 	for (i = 0; i < rb->nfailures; i++)
 		failure_dispose(&rb->failures[i]);
 	free(rb->failures);
@@ -677,6 +702,8 @@ runbook_probe_index(const struct runbook *rb, const char *id)
 {
 	size_t i;
 
+	if (rb->probe_ids != NULL)
+		return keyindex_find(rb->probe_ids, id);
 	for (i = 0; i < rb->nprobes; i++) {
 		if (rb->probes[i].id != NULL &&
 		    strcmp(rb->probes[i].id, id) == 0)

@@ -10,6 +10,7 @@
 #include "probe.h"
 
 struct expr;
+struct keyindex;
 
 struct host {
 	char *name;
@@ -114,6 +115,8 @@ struct runbook {
 	struct escalation escalation;
 	struct runbook_file *files;	/* in name order; one for a file */
 	size_t nfiles;
+	struct keyindex *probe_ids;	/* private: probe id -> index, for
+					 * runbook_probe_index (NULL: none) */
 };
 
 /* runbook_load_file: reads, parses and validates the runbook at path. Every

@@ -151,7 +151,8 @@ shquote_scan_word(const char *line, size_t *pos, struct buf *v)
 
 			if (end == NULL)
 				return -1;
-			buf_append(v, line + i + 1, (size_t)(end - line) - i - 1);
+			buf_append(v, line + i + 1,
+			    (size_t)(end - line) - i - 1);
 			i = (size_t)(end - line) + 1;
 		} else if (c == '\\' && line[i + 1] != '\0') {
 			buf_putc(v, line[i + 1]);

@@ -1013,6 +1013,15 @@ test_atoms_shapes(void **state)
 	check_atom(&v[0], "a.ok", EXPR_ATOM_TRUE, 1, "!a.ok");
 	expr_atoms_free(v, n);
 	expr_free(e);
+	/* !x that must be false reads x; !!x that must be false, !x. */
+	e = parse_ok("!a.ok || !!b.ok || !(c.n == 1)");
+	expr_atoms(e, 1, &v, &n);
+	assert_int_equal(n, 3);
+	check_atom(&v[0], "a.ok", EXPR_ATOM_TRUE, 0, "a.ok");
+	check_atom(&v[1], "b.ok", EXPR_ATOM_TRUE, 1, "!b.ok");
+	check_atom(&v[2], "c.n", EXPR_ATOM_EQ, 0, "c.n == 1");
+	expr_atoms_free(v, n);
+	expr_free(e);
 	expr_atoms_free(NULL, 0);
 }
 

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "expr.h"
+#include "runbook-index.h"
 #include "runbook.h"
 #include "util/buf.h"
 
@@ -131,7 +132,7 @@ failure_named(const struct runbook *rb, const char *id)
 			return &rb->failures[i];
 	}
 	fail_msg("no failure %s", id);
-	return NULL;
+	abort();
 }
 
 static size_t
@@ -144,7 +145,7 @@ node_named(const struct runbook *rb, const char *id)
 			return i;
 	}
 	fail_msg("no node %s", id);
-	return 0;
+	abort();
 }
 
 static void
@@ -245,16 +246,19 @@ test_full_probes(void **state)
 	assert_string_equal(json_string_value(json_object_get(probe_param(p,
 	    "headers"), "Authorization")), "Bearer tok-s3cr3t");
 
-	/* unset env: directly, through a var, through a host */
+	/* unset env: directly, through a var; prepared all the same, the
+	 * URL with no host is not an error, and nothing is compiled */
 	assert_string_equal(probe_named(rb, "api")->missing_env,
 	    "TRIAGE_TEST_API_HOST");
 	assert_string_equal(probe_param_str(probe_named(rb, "api"), "http",
 	    NULL), "http://:8080/health");
 	assert_string_equal(probe_named(rb, "secret_check")->missing_env,
 	    "TRIAGE_TEST_UNSET_SECRET");
+	/* its header value was empty, not its URL: prepared and compiled */
+	assert_non_null(probe_named(rb, "secret_check")->priv);
 	p = probe_named(rb, "tunnel");
-	assert_ptr_equal(p->on, &rb->hosts[0]);
-	assert_string_equal(p->missing_env, "TRIAGE_TEST_DALLAS_ADDR");
+	assert_null(p->on);
+	assert_null(p->missing_env);
 	assert_string_equal(p->kind->name, "command");
 
 	p = probe_named(rb, "pg");
@@ -333,8 +337,8 @@ test_full_tree_failures(void **state)
 	assert_string_equal(s->probe.id, "tunnel-down.evidence[0]");
 	assert_string_equal(s->probe.layer, "edge");
 	assert_true(s->probe.timeout == 10.0);
-	assert_ptr_equal(s->probe.on, &rb->hosts[0]);
-	assert_string_equal(s->probe.missing_env, "TRIAGE_TEST_DALLAS_ADDR");
+	assert_null(s->probe.on);
+	assert_null(s->probe.missing_env);
 	assert_int_equal(f->nfix, 1);
 	assert_string_equal(f->fix[0].probe.id, "tunnel-down.fix[0]");
 	assert_true(f->fix[0].probe.timeout == 45.0);
@@ -574,7 +578,23 @@ static const struct bad_case bad_cases[] = {
 	    "unknown host \"h\" in probe \"a\"", "define it under hosts:" },
 	{ "runbook: r\nhosts: { h: { ssh: x } }\n"
 	    "probes:\n  a: { tcp: h:1, on: h }\n", 4, 22,
-	    "probe kind \"tcp\" cannot run on a host", "" },
+	    "probe \"a\": `on:` (SSH) is not available yet in this version",
+	    NULL },
+	{ "runbook: r\nhosts: { h: { ssh: x } }\n"
+	    "probes:\n  a: { command: [ls], on: h }\n", 4, 27,
+	    "probe \"a\": `on:` (SSH) is not available yet in this version",
+	    NULL },
+	{ "runbook: r\nprobes:\n  a: { log: /x, last: -5 }\n", 3, 23,
+	    "probe \"a\": `last:` must be a number of lines from 1 to ",
+	    NULL },
+	{ "runbook: r\nprobes:\n  a: { log: /x, last: -5, x: 1 }\n", 3, 23,
+	    "probe \"a\": `last:` must be a number of lines from 1 to ",
+	    NULL },
+	{ "runbook: r\nhosts: { h: { ssh: x } }\n"
+	    "probes:\n  a: { log: /x, last: -5, on: h }\n", 4, 23,
+	    "bad last \"-5\" in probe \"a\": it must be 0 or more", NULL },
+	{ "runbook: r\ntitle: \"{{who}}\"\n", 2, 8,
+	    "unknown var \"who\" in title", "define it under vars:" },
 	{ "runbook: r\nprobes:\n  a: { tcp: h:1, timeout: 5x }\n", 3, 27,
 	    "bad duration \"5x\" for timeout", NULL },
 	{ "runbook: r\nprobes:\n  a: { tcp: h:1, timeout: 5 }\n", 3, 27,
@@ -812,6 +832,377 @@ test_alias_bomb_is_bounded(void **state)
 	diags_dispose(&d);
 }
 
+/* Loads text, which must load cleanly (no diagnostics at all). */
+static struct runbook *
+load_text(const char *text, size_t len)
+{
+	struct runbook *rb = NULL;
+	struct diags d;
+	char *out;
+	int rc;
+
+	diags_init(&d);
+	rc = runbook_load_string("t.yaml", text, len, &rb, &d);
+	if (rc != 0 || d.n != 0) {
+		out = printed(&d);
+		fail_msg("does not load cleanly:\n%s", out);
+	}
+	diags_dispose(&d);
+	return rb;
+}
+
+/* The diagnostics of loading text (which must fail), printed (heap). */
+static char *
+load_errors(const char *text)
+{
+	struct runbook *rb = NULL;
+	struct diags d;
+	char *out;
+
+	diags_init(&d);
+	assert_int_equal(runbook_load_string("t.yaml", text, strlen(text), &rb,
+	    &d), -1);
+	assert_null(rb);
+	diags_sort(&d);
+	out = printed(&d);
+	diags_dispose(&d);
+	return out;
+}
+
+static void
+test_nested_aliases_are_bounded(void **state)
+{
+	const char *text = "runbook: r\nvars:\n"
+	    "  a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+	    "  b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+	    "  c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
+	    "  d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+	    "  e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\n"
+	    "  f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\n"
+	    "  g: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f, *f]\n"
+	    "  h: &h [*g, *g, *g, *g, *g, *g, *g, *g, *g, *g]\n"
+	    "  i: [*h, *h, *h, *h, *h, *h, *h, *h, *h, *h]\n";
+	char *out;
+
+	(void)state;
+	/* A billion nodes from nine lines: stopped while building. */
+	out = load_errors(text);
+	assert_non_null(strstr(out, "t.yaml: error: the runbook is too large: "
+	    "its aliases and merges expand past 2000000 nodes"));
+	free(out);
+}
+
+/* One probe per line, n of them, each { http: "http://127.0.0.1:1/up" }. */
+static char *
+many_probes(size_t n, size_t *len)
+{
+	struct buf b;
+	size_t i;
+
+	buf_init(&b, 0);
+	buf_puts(&b, "runbook: many\nprobes:\n");
+	for (i = 0; i < n; i++)
+		buf_printf(&b, "  p%zu: { http: \"http://127.0.0.1:1/up\" }\n",
+		    i);
+	*len = b.len;
+	return buf_steal(&b);
+}
+
+static void
+test_many_probes_load(void **state)
+{
+	struct runbook *rb;
+	size_t len;
+	char *text;
+
+	(void)state;
+	/* Ordinary nodes are not counted against the alias bound: 100,000
+	 * probes (4 MiB of text) load. */
+	text = many_probes(100000, &len);
+	rb = load_text(text, len);
+	assert_int_equal(rb->nprobes, 100000);
+	assert_string_equal(rb->probes[99999].id, "p99999");
+	assert_int_equal(runbook_probe_index(rb, "p0"), 0);
+	assert_int_equal(runbook_probe_index(rb, "p77777"), 77777);
+	assert_int_equal(runbook_probe_index(rb, "p100000"), -1);
+	assert_string_equal(probe_param_str(&rb->probes[54321], "http", NULL),
+	    "http://127.0.0.1:1/up");
+	runbook_free(rb);
+	free(text);
+}
+
+static void
+test_large_merges_and_duplicates(void **state)
+{
+	struct runbook *rb = NULL;
+	struct diags d;
+	struct buf b;
+	size_t i;
+	char *want;
+
+	(void)state;
+	/* Large mappings: `<<` of 3000 probes into probes:, which give 3000
+	 * more, one of which repeats a merged id (the mapping's own key
+	 * wins) and one of which repeats its own. */
+	buf_init(&b, 0);
+	buf_puts(&b, "runbook: r\nx: &all\n");
+	for (i = 0; i < 3000; i++)
+		buf_printf(&b, "  m%zu: { tcp: \"h:%zu\" }\n", i, i + 1);
+	buf_puts(&b, "probes:\n  <<: *all\n");
+	for (i = 0; i < 3000; i++)
+		buf_printf(&b, "  p%zu: { tcp: \"h:1\", needs: m%zu }\n", i,
+		    2999 - i);
+	buf_puts(&b, "  m7: { tcp: \"own:7\" }\n");
+	buf_puts(&b, "  p42: { tcp: \"again:1\" }\n");
+	diags_init(&d);
+	assert_int_equal(runbook_load_string("t.yaml", buf_cstr(&b), b.len,
+	    &rb, &d), -1);
+	/* x: is not a key of a runbook, and p42 is there twice. */
+	assert_int_equal(d.errors, 2);
+	diags_sort(&d);
+	assert_string_equal(d.v[0].message, "unknown key \"x\"");
+	want = xasprintf("duplicate probe \"p42\"; the first is at line %d",
+	    3000 + 4 + 42 + 1);
+	assert_string_equal(d.v[1].message, want);
+	free(want);
+	diags_dispose(&d);
+	buf_dispose(&b);
+
+	/* The same without the errors loads, in order: the merged probes
+	 * where << stands, less those the mapping gives itself. */
+	buf_init(&b, 0);
+	buf_puts(&b, "runbook: r\nprobes:\n  <<: &all\n");
+	for (i = 0; i < 3000; i++)
+		buf_printf(&b, "    m%zu: { tcp: \"h:%zu\" }\n", i, i + 1);
+	for (i = 0; i < 3000; i++)
+		buf_printf(&b, "  p%zu: { tcp: \"h:1\", needs: m%zu }\n", i,
+		    2999 - i);
+	buf_puts(&b, "  m7: { tcp: \"own:7\" }\n");
+	rb = load_text(buf_cstr(&b), b.len);
+	assert_int_equal(rb->nprobes, 6000);
+	assert_string_equal(rb->probes[0].id, "m0");
+	assert_string_equal(rb->probes[7].id, "m8");
+	assert_string_equal(rb->probes[2999].id, "p0");
+	assert_string_equal(rb->probes[5999].id, "m7");
+	assert_string_equal(probe_param_str(&rb->probes[5999], "tcp", NULL),
+	    "own:7");
+	assert_string_equal(rb->probes[2999].needs[0], "m2999");
+	runbook_free(rb);
+	buf_dispose(&b);
+}
+
+static void
+test_directory_of_many_files(void **state)
+{
+	char tmpl[] = "/tmp/triage-test-runbook-XXXXXX", *dir, *name, *p;
+	struct runbook *rb = NULL;
+	struct diags d;
+	struct buf b;
+	size_t f, i;
+
+	(void)state;
+	dir = mkdtemp(tmpl);
+	assert_non_null(dir);
+	for (f = 0; f < 40; f++) {
+		buf_init(&b, 0);
+		if (f == 0)
+			buf_puts(&b, "runbook: split\n");
+		buf_puts(&b, "probes:\n");
+		for (i = 0; i < 100; i++)
+			buf_printf(&b, "  f%zu_p%zu: { tcp: \"h:1\" }\n", f, i);
+		name = xasprintf("%03zu.yaml", f);
+		write_file(dir, name, buf_cstr(&b));
+		free(name);
+		buf_dispose(&b);
+	}
+	diags_init(&d);
+	assert_int_equal(runbook_load_file(dir, &rb, &d), 0);
+	assert_int_equal(d.n, 0);
+	assert_int_equal(rb->nfiles, 40);
+	assert_int_equal(rb->nprobes, 4000);
+	assert_string_equal(rb->probes[3999].id, "f39_p99");
+	assert_int_equal(runbook_probe_index(rb, "f20_p5"), 2005);
+	runbook_free(rb);
+	diags_dispose(&d);
+	for (f = 0; f < 40; f++) {
+		p = xasprintf("%s/%03zu.yaml", dir, f);
+		unlink(p);
+		free(p);
+	}
+	rmdir(dir);
+}
+
+static void
+test_condition_with_secret(void **state)
+{
+	const char *text = "runbook: r\nsecrets: [TRIAGE_TEST_S4]\n"
+	    "probes:\n  p:\n    command: [printenv, TRIAGE_TEST_S4]\n"
+	    "    expect: 'stdout == \"{{env.TRIAGE_TEST_S4}}\"'\n"
+	    "failures:\n  f: { when: 'p.stdout != \"{{env.TRIAGE_TEST_S4}}\"' }\n";
+	struct runbook *rb;
+	json_t *result, *all;
+
+	(void)state;
+	setenv("TRIAGE_TEST_S4", "hunter2", 1);
+	rb = load_text(text, strlen(text));
+	/* The condition holds the redacted text, like the results it reads,
+	 * so that it can hold. */
+	assert_string_equal(expr_source(rb->probes[0].expect[0]),
+	    "stdout == \"***\"");
+	result = json_pack("{s:s}", "stdout", "hunter2");
+	runbook_redact_json(rb, result);
+	assert_string_equal(json_string_value(json_object_get(result,
+	    "stdout")), "***");
+	assert_true(expr_test(rb->probes[0].expect[0], result, 0));
+	all = json_pack("{s:O}", "p", result);
+	assert_false(expr_test(rb->failures[0].when, all, 0));
+	json_decref(all);
+	json_decref(result);
+	result = json_pack("{s:s}", "stdout", "something else");
+	runbook_redact_json(rb, result);
+	assert_false(expr_test(rb->probes[0].expect[0], result, 0));
+	json_decref(result);
+	runbook_free(rb);
+	unsetenv("TRIAGE_TEST_S4");
+}
+
+static void
+test_prepare_with_unset_env(void **state)
+{
+	const char *text = "runbook: r\nprobes:\n"
+	    "  a: { http: \"{{env.TRIAGE_TEST_NOPE3}}\" }\n"
+	    "  b: { tcp: \"{{env.TRIAGE_TEST_NOPE3}}:1\" }\n"
+	    "  c: { shell: \"{{env.TRIAGE_TEST_NOPE3}}\" }\n"
+	    "  d: { http: \"http://h/{{env.TRIAGE_TEST_NOPE3}}\" }\n"
+	    "  e: { log: \"/var/log/{{env.TRIAGE_TEST_NOPE3}}\", match: x+ }\n";
+	const char *bad = "runbook: r\nprobes:\n"
+	    "  a: { log: \"/var/log/{{env.TRIAGE_TEST_NOPE3}}\", match: \"(\" }\n"
+	    "  b: { http: \"http://h/{{env.TRIAGE_TEST_NOPE3}}\", method: \"G T\" "
+	    "}\n";
+	struct runbook *rb;
+	char *unset_out, *set_out;
+	size_t i;
+
+	(void)state;
+	unsetenv("TRIAGE_TEST_NOPE3");
+	/* Values that came out empty from an unset variable are not load
+	 * errors: the probe is skipped when it runs. */
+	rb = load_text(text, strlen(text));
+	for (i = 0; i < rb->nprobes; i++)
+		assert_string_equal(rb->probes[i].missing_env,
+		    "TRIAGE_TEST_NOPE3");
+	assert_null(rb->probes[0].priv);	/* "" is no URL: not compiled */
+	assert_non_null(rb->probes[3].priv);	/* this one is a URL */
+	assert_non_null(rb->probes[4].priv);	/* and its regex compiled */
+	runbook_free(rb);
+
+	/* Errors in what does not come from the variable are errors whether
+	 * or not it is set. */
+	unset_out = load_errors(bad);
+	setenv("TRIAGE_TEST_NOPE3", "set", 1);
+	set_out = load_errors(bad);
+	unsetenv("TRIAGE_TEST_NOPE3");
+	assert_string_equal(unset_out, set_out);
+	assert_non_null(strstr(unset_out, "t.yaml:3:58: error: probe \"a\": "
+	    "`match:` is not a valid regex"));
+	assert_non_null(strstr(unset_out, "t.yaml:4:60: error: probe \"b\": "
+	    "method \"G T\" is not an HTTP method"));
+	free(unset_out);
+	free(set_out);
+}
+
+static void
+test_on_refused_alike(void **state)
+{
+	const char *text = "runbook: r\n"
+	    "hosts: { h: { ssh: \"deploy@{{env.TRIAGE_TEST_NOPE4}}\" } }\n"
+	    "probes:\n"
+	    "  a: { command: [ls], on: h }\n"
+	    "  b: { http: \"http://x/\", on: h }\n"
+	    "  c: { file: \"/{{env.TRIAGE_TEST_NOPE4}}\", on: h }\n"
+	    "failures:\n  f:\n    when: a.ok\n"
+	    "    fix: [{ log: /x, on: h }]\n";
+	char *unset_out, *set_out;
+
+	(void)state;
+	/* `on:` is one error for every kind, set variables or not. */
+	unsetenv("TRIAGE_TEST_NOPE4");
+	unset_out = load_errors(text);
+	setenv("TRIAGE_TEST_NOPE4", "10.0.0.5", 1);
+	set_out = load_errors(text);
+	unsetenv("TRIAGE_TEST_NOPE4");
+	assert_string_equal(unset_out, set_out);
+	assert_string_equal(unset_out,
+	    "triage: t.yaml:4:27: error: probe \"a\": `on:` (SSH) is not "
+	    "available yet in this version\n"
+	    "      a: { command: [ls], on: h }\n"
+	    "                              ^\n"
+	    "triage: t.yaml:5:31: error: probe \"b\": `on:` (SSH) is not "
+	    "available yet in this version\n"
+	    "      b: { http: \"http://x/\", on: h }\n"
+	    "                                  ^\n"
+	    "triage: t.yaml:6:48: error: probe \"c\": `on:` (SSH) is not "
+	    "available yet in this version\n"
+	    "      c: { file: \"/{{env.TRIAGE_TEST_NOPE4}}\", on: h }\n"
+	    "                                                   ^\n"
+	    "triage: t.yaml:10:26: error: step fix[0] of failure \"f\": `on:` "
+	    "(SSH) is not available yet in this version\n"
+	    "        fix: [{ log: /x, on: h }]\n"
+	    "                             ^\n");
+	free(unset_out);
+	free(set_out);
+}
+
+static void
+test_top_level_templated(void **state)
+{
+	const char *text = "runbook: r\nvars: { team: payments }\n"
+	    "title: \"{{team}} on {{env.TRIAGE_TEST_ENV5}}\"\n"
+	    "owner: \"#{{team}}-oncall\"\n";
+	struct runbook *rb;
+
+	(void)state;
+	setenv("TRIAGE_TEST_ENV5", "prod", 1);
+	rb = load_text(text, strlen(text));
+	assert_string_equal(rb->title, "payments on prod");
+	assert_string_equal(rb->owner, "#payments-oncall");
+	runbook_free(rb);
+	unsetenv("TRIAGE_TEST_ENV5");
+}
+
+static const char *
+test_key_of(const void *arg, size_t pos)
+{
+	char *const *keys = arg;
+
+	return keys[pos];
+}
+
+static void
+test_keyindex(void **state)
+{
+	struct keyindex x;
+	char *keys[5000];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_LEN(keys); i++)
+		keys[i] = xasprintf("k%zu", i % 4000);
+	keyindex_init(&x, test_key_of, keys);
+	assert_int_equal(keyindex_find(&x, "k1"), -1);
+	/* The first position of a key stays; growing keeps them all. */
+	for (i = 0; i < ARRAY_LEN(keys); i++)
+		assert_int_equal(keyindex_add(&x, keys[i], i), i % 4000);
+	for (i = 0; i < 4000; i++)
+		assert_int_equal(keyindex_find(&x, keys[i]), i);
+	assert_int_equal(keyindex_find(&x, "k4000"), -1);
+	assert_int_equal(keyindex_find(&x, ""), -1);
+	keyindex_dispose(&x);
+	assert_int_equal(keyindex_find(&x, "k1"), -1);
+	for (i = 0; i < ARRAY_LEN(keys); i++)
+		free(keys[i]);
+}
+
 static void
 test_directory(void **state)
 {
@@ -906,7 +1297,7 @@ test_missing_file(void **state)
 static void
 test_too_large_and_not_text(void **state)
 {
-	size_t len = 5u * 1024u * 1024u;
+	size_t len = 17u * 1024u * 1024u;
 	char *big = xmalloc(len);
 	struct runbook *rb = (struct runbook *)1;
 	struct diags d;
@@ -917,7 +1308,7 @@ test_too_large_and_not_text(void **state)
 	assert_int_equal(runbook_load_string("big.yaml", big, len, &rb, &d),
 	    -1);
 	assert_null(rb);
-	assert_non_null(strstr(d.v[0].message, "larger than 4 MiB"));
+	assert_non_null(strstr(d.v[0].message, "larger than 16 MiB"));
 	diags_dispose(&d);
 	free(big);
 
@@ -1030,6 +1421,15 @@ main(void)
 		cmocka_unit_test(test_go_templates_pass_through),
 		cmocka_unit_test(test_unreachable_node_warns),
 		cmocka_unit_test(test_alias_bomb_is_bounded),
+		cmocka_unit_test(test_nested_aliases_are_bounded),
+		cmocka_unit_test(test_many_probes_load),
+		cmocka_unit_test(test_large_merges_and_duplicates),
+		cmocka_unit_test(test_directory_of_many_files),
+		cmocka_unit_test(test_condition_with_secret),
+		cmocka_unit_test(test_prepare_with_unset_env),
+		cmocka_unit_test(test_on_refused_alike),
+		cmocka_unit_test(test_top_level_templated),
+		cmocka_unit_test(test_keyindex),
 		cmocka_unit_test(test_directory),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_too_large_and_not_text),

@@ -177,7 +177,8 @@ test_shquote_line_sub(void **state)
 		{ "tok'en", "TQ_SECRET" },
 	};
 	static const char *const argv[] = {
-		"curl", "-H", "Authorization: Bearer tok'en", "http://x/?a=tok'en",
+		"curl", "-H", "Authorization: Bearer tok'en",
+		"http://x/?a=tok'en",
 	};
 	struct buf b;
 	char *line, *got;
@@ -214,8 +215,8 @@ test_shquote_line_sub(void **state)
 	line = shquote_line_sub("echo 'open tok'\\''en", subs, 1);
 	assert_string_equal(line, "echo 'open tok'\\''en");
 	free(line);
-	line = shquote_line_sub("sh -c \"$(cat <<'X'\necho 'tok'\\''en'\nX\n)\"",
-	    subs, 1);
+	line = shquote_line_sub(
+	    "sh -c \"$(cat <<'X'\necho 'tok'\\''en'\nX\n)\"", subs, 1);
 	assert_string_equal(line,
 	    "sh -c \"$(cat <<'X'\necho 'tok'\\''en'\nX\n)\"");
 	free(line);
