@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # The demo: starts a small stack on free loopback ports (an app and an edge,
 # both real nginx), runs triage on examples/demo.yaml healthy, then injects
-# faults one at a time and runs it again, then stops everything.
+# faults one at a time and shows triage's diagnosis of each, then stops
+# everything.
 #
 #   scripts/demo.sh                 the whole demo
 #   scripts/demo.sh start-app|start-edge|stop-app|stop-edge
@@ -100,14 +101,15 @@ for i in $(seq 50); do echo "I, [$(date -u +%FT%T)] INFO -- : request $i complet
 start_app
 start_edge
 
-run() {	# TITLE
+run() {	# TITLE [COMMAND]
 	echo
 	echo "== $1"
-	echo "\$ triage check -f examples/demo.yaml"
-	(cd "$root" && "$triage" check -f examples/demo.yaml) || echo "(exit $?)"
+	echo "\$ triage ${2:+$2 }-f examples/demo.yaml"
+	(cd "$root" && "$triage" ${2:+"$2"} -f examples/demo.yaml) || echo "(exit $?)"
 }
 
-run "a healthy stack"
+run "a healthy stack: every probe" check
+run "a healthy stack: the diagnosis"
 
 stop app
 run "fault: the app is down (the edge answers 502)"
@@ -122,6 +124,6 @@ echo "E, [$(date -u +%FT%T)] ERROR -- : PG::ConnectionBad: could not connect to 
 run "fault: the app reports itself degraded and logs errors"
 
 echo
-echo "== the same, as JSON for one layer"
+echo "== the same, as JSON for one probe"
 echo "\$ triage check -f examples/demo.yaml --only app_health --json"
 (cd "$root" && "$triage" check -f examples/demo.yaml --only app_health --json) || true

@@ -22,6 +22,9 @@ for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
 		grep -q 'install ok installed' || missing+=("$p")
 done
+# Debian's nodejs comes without npm (its own package); a node from elsewhere
+# (NodeSource) bundles one and conflicts with Debian's: add it only if absent.
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 sudo=""

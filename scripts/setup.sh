@@ -9,4 +9,7 @@ bash scripts/build.sh build
 echo "== triage check  (the built-in host runbook: this machine)"
 build/triage check || true	# exits 1 or 2 when this machine has problems
 echo
+echo "== triage  (diagnose this machine)"
+build/triage || true
+echo
 bash scripts/demo.sh

@@ -42,7 +42,7 @@ struct yarena {
 static void *
 ytree_alloc(struct ytree *t, size_t n)
 {
-	const size_t align = sizeof(max_align_t);
+	const size_t align = _Alignof(max_align_t);
 	struct yarena *a = t->arena;
 	size_t size;
 	char *p;

@@ -183,6 +183,51 @@ test_render_manual_local(void **state)
 	runbook_free(rb);
 }
 
+/* `on: HOST` runs the command over ssh, as one quoted word. The loader
+ * refuses `on:` for now, so the host is set by hand here. */
+static void
+test_render_manual_on_host(void **state)
+{
+	static const char text[] =
+	    "runbook: t\n"
+	    "probes:\n"
+	    "  unit: { command: [systemctl, is-active, 'my unit'] }\n"
+	    "  bare: { file: /etc/hosts }\n";
+	struct host h;
+	struct render_opts o = { 0, "-f t.yaml" };
+	struct runbook *rb;
+	char *md;
+
+	(void)state;
+	memset(&h, 0, sizeof(h));
+	h.name = xstrdup("dallas");
+	h.ssh = xstrdup("deploy@10.0.0.7");
+	h.port = 2222;
+	h.identity = xstrdup("~/.ssh/id ed");
+	h.known_hosts = xstrdup("/etc/kh");
+	rb = load(text);
+	rb->probes[runbook_probe_index(rb, "unit")].on = &h;
+	assert_manual(rb, "unit", "ssh -o BatchMode=yes -p 2222 -i "
+	    "'~/.ssh/id ed' -o UserKnownHostsFile=/etc/kh deploy@10.0.0.7 "
+	    "'systemctl is-active '\\''my unit'\\'''");
+	free(h.identity);
+	h.identity = NULL;
+	free(h.known_hosts);
+	h.known_hosts = NULL;
+	h.port = 0;
+	rb->probes[runbook_probe_index(rb, "bare")].on = &h;
+	assert_manual(rb, "bare", "ssh -o BatchMode=yes deploy@10.0.0.7 "
+	    "'stat /etc/hosts'");
+	md = render_markdown(rb, &o);
+	assert_non_null(strstr(md, "the file /etc/hosts. Runs on `dallas`"));
+	free(md);
+	rb->probes[0].on = NULL;
+	rb->probes[1].on = NULL;
+	runbook_free(rb);
+	free(h.name);
+	free(h.ssh);
+}
+
 /* The here-document form runs the script as sh -c would. */
 static void
 test_render_manual_heredoc_runs(void **state)
@@ -572,6 +617,7 @@ main(void)
 		cmocka_unit_test(test_render_manual_http),
 		cmocka_unit_test(test_render_manual_net),
 		cmocka_unit_test(test_render_manual_local),
+		cmocka_unit_test(test_render_manual_on_host),
 		cmocka_unit_test(test_render_manual_heredoc_runs),
 		cmocka_unit_test(test_render_no_secret),
 		cmocka_unit_test(test_render_mermaid_label),
