@@ -272,9 +272,15 @@ bundle_write(const struct runbook *rb, const char *path, json_t *doc,
     json_t *bring, char **cause)
 {
 	int tarball = has_suffix(path, ".tar.gz") || has_suffix(path, ".tgz");
+	struct stat st;
 	char *dir;
 	int rc;
 
+	if (lstat(path, &st) == 0) {
+		*cause = xasprintf("%s exists already; a bundle never "
+		    "overwrites", path);
+		return -1;
+	}
 	if (make_parents(path, cause) != 0)
 		return -1;
 	if (tarball) {

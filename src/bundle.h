@@ -14,7 +14,7 @@ char *bundle_default_dir(void);
 
 /* bundle_write: writes the bundle for rb to path: a directory (created
  * with mode 0700, which must not exist yet) or, when path ends in .tar.gz
- * or .tgz, a gzipped tar of one. It holds README.txt (contact, what is
+ * or .tgz, a gzipped tar of one; an existing path is refused. It holds README.txt (contact, what is
  * inside), diagnosis.json (doc: the diagnose document), probes.json,
  * bring/NN-ID.txt and .json for each escalation item (bring: results of
  * rb->escalation.bring by id), runbook.yaml and runbook.sha256, and

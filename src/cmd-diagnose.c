@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bundle.h"
 #include "cmd.h"
@@ -107,10 +108,15 @@ plan_json(const struct runbook *rb, const struct failure *f, json_t *by_id)
 	for (i = 0; i < f->nverify; i++)
 		json_array_append_new(verify,
 		    json_string(rb->probes[f->verify[i]].id));
-	return json_pack("{s:o, s:o, s:o, s:o, s:f, s:s+}", "guard", guard,
+	/* The command to apply it names the runbook, so that it can be
+	 * pasted as it is. */
+	return json_pack("{s:o, s:o, s:o, s:o, s:f, s:o}", "guard", guard,
 	    "steps", steps_json(rb, f->fix, f->nfix), "on_failure",
 	    steps_json(rb, f->on_failure, f->non_failure), "verify", verify,
-	    "verify_timeout", f->verify_timeout, "run", "triage fix ", f->id);
+	    "verify_timeout", f->verify_timeout, "run",
+	    strcmp(rb->path, "<builtin>") == 0 ?
+	    json_sprintf("triage fix %s", f->id) :
+	    json_sprintf("triage fix -f %s %s", rb->path, f->id));
 }
 
 /* Runs the evidence of the failures that want it, concurrently, and adds
@@ -187,7 +193,7 @@ escalate(struct cmd_ctx *ctx, const struct runbook *rb, json_t *doc,
 	if (path != NULL) {
 		where = xstrdup(path);
 	} else {
-		char stamp[40], *dir = bundle_default_dir();
+		char stamp[40], *dir = bundle_default_dir(), *base;
 		size_t k;
 
 		time_format_iso8601(time_now(), 0, stamp, sizeof(stamp));
@@ -195,7 +201,14 @@ escalate(struct cmd_ctx *ctx, const struct runbook *rb, json_t *doc,
 			if (stamp[k] == ':' || stamp[k] == '-')
 				stamp[k] = stamp[k] == ':' ? '.' : '-';
 		}
-		where = xasprintf("%s/%s-%s", dir, rb->id, stamp);
+		base = xasprintf("%s/%s-%s", dir, rb->id, stamp);
+		where = xstrdup(base);
+		/* Another run in the same second: NAME-2, NAME-3, ... */
+		for (i = 2; access(where, F_OK) == 0 && i < 1000; i++) {
+			free(where);
+			where = xasprintf("%s-%zu", base, i);
+		}
+		free(base);
 		free(dir);
 	}
 	if (bundle_write(rb, where, doc, bring, &cause) == 0) {
@@ -267,9 +280,15 @@ print_evidence(json_t *ev, const struct style *st)
 				shown = 1;
 			}
 		}
-		if (!shown && json_string_value(json_object_get(r, "reason")))
-			printf("    %s(%s)%s\n", st->dim, json_string_value(
+		if (json_is_true(json_object_get(r, "truncated")))
+			printf("    %s(cut at the output cap)%s\n", st->dim,
+			    st->reset);
+		if (!json_is_true(json_object_get(r, "ok")) &&
+		    json_string_value(json_object_get(r, "reason")) != NULL)
+			printf("    %s(%s)%s\n", st->yellow, json_string_value(
 			    json_object_get(r, "reason")), st->reset);
+		else if (!shown)
+			printf("    %s(no output)%s\n", st->dim, st->reset);
 	}
 }
 
@@ -306,6 +325,10 @@ print_plan(json_t *plan, const struct style *st)
 			    json_string_value(json_object_get(s, "dangerous")),
 			    st->reset);
 	}
+	json_array_foreach(json_object_get(plan, "on_failure"), i, s)
+		printf("  %s %s\n", i == 0 ? "if a step fails:" :
+		    "                ", json_string_value(json_object_get(s,
+		    "command")));
 	if (json_array_size(json_object_get(plan, "verify")) > 0) {
 		char t[32];
 
@@ -316,40 +339,51 @@ print_plan(json_t *plan, const struct style *st)
 			printf("%s%s", i ? ", " : "", json_string_value(s));
 		printf(" ok within %s\n", t);
 	}
+	json_array_foreach(json_object_get(plan, "guard"), i, g) {
+		if (!json_is_true(json_object_get(g, "holds"))) {
+			printf("  %sthe guard does not hold now: --apply would "
+			    "be refused%s\n", st->yellow, st->reset);
+			break;
+		}
+	}
 	if (json_array_size(json_object_get(plan, "steps")) > 0)
 		printf("  run:    %s --apply\n", json_string_value(
 		    json_object_get(plan, "run")));
 }
 
-/* The probes a symptom reads that are not ok: the proof, in a line. */
+struct proof {
+	json_t *by_id;
+	const struct style *st;
+	int first;
+};
+
+static void
+print_proof_one(void *arg, const char *id)
+{
+	struct proof *pf = arg;
+	json_t *r = json_object_get(pf->by_id, id);
+	const char *reason = json_string_value(json_object_get(r, "reason"));
+
+	if (r == NULL || json_is_true(json_object_get(r, "ok")) ||
+	    reason == NULL)
+		return;
+	printf("  %s %s%s%s: %s\n", pf->first ? "proof:  " : "        ",
+	    pf->st->bold, id, pf->st->reset, reason);
+	pf->first = 0;
+}
+
+/* The probes the symptom reads that are not ok: the proof. */
 static void
 print_proof(const struct runbook *rb, json_t *f, json_t *by_id,
     const struct style *st)
 {
 	const struct failure *fm = failure_by_id(rb, json_string_value(
 	    json_object_get(f, "id")));
-	json_t *r;
-	const char *id;
-	int first = 1;
+	struct proof pf = { by_id, st, 1 };
 
 	printf("  symptom: %s\n", json_string_value(json_object_get(f,
 	    "symptom")));
-	json_object_foreach(by_id, id, r) {
-		const char *reason = json_string_value(json_object_get(r,
-		    "reason"));
-		struct buf b;
-
-		if (json_is_true(json_object_get(r, "ok")) || reason == NULL)
-			continue;
-		buf_init(&b, 0);
-		buf_printf(&b, "%s.", id);
-		if (strstr(expr_source(fm->when), buf_cstr(&b)) != NULL) {
-			printf("  %s %s%s%s: %s\n", first ? "proof:  " :
-			    "        ", st->bold, id, st->reset, reason);
-			first = 0;
-		}
-		buf_dispose(&b);
-	}
+	expr_refs(fm->when, print_proof_one, &pf);
 }
 
 static void
@@ -381,8 +415,13 @@ print_human(const struct runbook *rb, json_t *doc, json_t *by_id,
 			    "diagnosis")));
 		print_proof(rb, f, by_id, st);
 	} else if (strcmp(status, "healthy") == 0) {
-		printf("%s%sHEALTHY%s  %s: every probe is ok\n", st->bold,
-		    st->green, st->reset, rb->id);
+		if (counts[STATE_SKIPPED] > 0)
+			printf("%s%sHEALTHY%s  %s: every probe that ran is ok "
+			    "(%zu skipped)\n", st->bold, st->green, st->reset,
+			    rb->id, counts[STATE_SKIPPED]);
+		else
+			printf("%s%sHEALTHY%s  %s: every probe is ok\n",
+			    st->bold, st->green, st->reset, rb->id);
 	} else {
 		printf("%s%sUNMATCHED%s  %s: %s, and no known failure mode "
 		    "matches\n", st->bold, st->yellow, st->reset, rb->id,
@@ -455,7 +494,8 @@ print_human(const struct runbook *rb, json_t *doc, json_t *by_id,
 		    contact != NULL ? contact : "", json_string_value(
 		    json_object_get(esc, "bundle")));
 	else if (f == NULL && contact != NULL &&
-	    strcmp(status, "healthy") != 0)
+	    strcmp(status, "healthy") != 0 &&
+	    engine_worst(json_object_get(doc, "probes")) != STATE_WARNING)
 		printf("\n%sEscalate%s to %s\n", st->bold, st->reset,
 		    contact);
 	printf("\n%sprobes: %zu ok, %zu warning, %zu critical, %zu unknown, "

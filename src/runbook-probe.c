@@ -346,8 +346,8 @@ probe_on(struct loader *ld, struct probe *p, const struct ynode *v,
 	ld_suggest_init(&sg, s, 0);
 	for (i = 0; !ld_errors_full(ld) && i < rb->nhosts; i++)
 		ld_suggest_add(&sg, rb->hosts[i].name);
-	ld_error(ld, v->pos, ld_suggest_hint(&sg, NULL, "define it under hosts:"),
-	    "unknown host \"%s\" in %s", s, ctx);
+	ld_error(ld, v->pos, ld_suggest_hint(&sg, NULL,
+	    "define it under hosts:"), "unknown host \"%s\" in %s", s, ctx);
 }
 
 /* Loads one of the keys every probe (or step) may have. */
@@ -506,8 +506,8 @@ probe_prepare(struct loader *ld, struct probe *p, const struct probe_notes *pn,
 	free(cause);
 	for (i = 0; i < pn->nneg; i++) {
 		if ((long)i != neg)
-			ld_error(ld, pn->neg[i].v->pos, NULL, "bad %s \"%s\" in "
-			    "%s: it must be 0 or more", pn->neg[i].key,
+			ld_error(ld, pn->neg[i].v->pos, NULL, "bad %s \"%s\" "
+			    "in %s: it must be 0 or more", pn->neg[i].key,
 			    pn->neg[i].text, ctx);
 	}
 }

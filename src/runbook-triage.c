@@ -274,7 +274,8 @@ failure_load(struct loader *ld, struct failure *f, const struct ynode *body)
 		ld_steps_load(ld, v, f->id, ctx, "fix", ROLE_FIX, f->layer,
 		    &f->fix, &f->nfix);
 	if ((v = ymap_get(body, "on_failure")) != NULL)
-		ld_steps_load(ld, v, f->id, ctx, "on_failure", ROLE_FIX, f->layer,
+		ld_steps_load(ld, v, f->id, ctx, "on_failure", ROLE_FIX,
+		    f->layer,
 		    &f->on_failure, &f->non_failure);
 	if ((v = ymap_get(body, "verify")) != NULL)
 		failure_verify(ld, f, v, ctx);

@@ -172,7 +172,6 @@ ld_warning(struct loader *ld, struct srcpos pos, char *hint, const char *fmt,
 	va_end(ap);
 }
 
-
 char *
 ld_key_in(const char *key, const char *ctx)
 {
@@ -442,7 +441,6 @@ ld_date(struct loader *ld, const struct ynode *n, const char *key,
 	    "a day that exists", s, key);
 	return NULL;
 }
-
 
 /*
  * Conditions.

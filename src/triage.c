@@ -70,15 +70,20 @@ missing_reads(const struct expr *e, json_t *results)
 	return m.list;
 }
 
-/* "app_up was skipped: needs app_tcp" for the first missing read. */
+/* "cannot tell: app_up was skipped (needs app_tcp)" for the first
+ * missing read. */
 static char *
 missing_why(json_t *missing)
 {
 	json_t *first = json_array_get(missing, 0);
+	const char *probe = json_string_value(json_object_get(first, "probe"));
+	const char *reason = json_string_value(json_object_get(first,
+	    "reason"));
 
-	return xasprintf("cannot tell: %s %s",
-	    json_string_value(json_object_get(first, "probe")),
-	    json_string_value(json_object_get(first, "reason")));
+	if (str_has_prefix(reason, "skipped: "))
+		return xasprintf("cannot tell: %s was skipped (%s)", probe,
+		    reason + strlen("skipped: "));
+	return xasprintf("cannot tell: %s is not known (%s)", probe, reason);
 }
 
 /* Walks from the start node; returns the leaf branch reached, or NULL when

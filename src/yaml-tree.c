@@ -107,15 +107,20 @@ ytree_dispose(struct ytree *t)
 {
 	struct yarena *a, *next;
 	struct ynode *n;
+	size_t i;
 
-	for (n = t->nodes; n != NULL; n = n->next) {
-		free(n->items);
-		free(n->entries);
+	for (i = 0; i < t->nowners; i++) {
+		n = t->owners[i];
+		if (n->merged) {
+			free(n->items);
+			free(n->entries);
+		}
 		if (n->index != NULL)
 			keyindex_dispose(n->index);
-		free(n->index);
 	}
-	t->nodes = NULL;
+	free(t->owners);
+	t->owners = NULL;
+	t->nowners = t->owners_cap = 0;
 	for (a = t->arena; a != NULL; a = next) {
 		next = a->next;
 		free(a);
@@ -143,12 +148,37 @@ ytree_copy(struct ytree *t, size_t n)
 
 /* a + b, stopping at a bound far past YTREE_COPY_MAX instead of wrapping:
  * nested aliases grow expanded sizes exponentially. */
-static size_t
-esize_add(size_t a, size_t b)
+static uint32_t
+esize_add(uint32_t a, uint32_t b)
 {
-	size_t cap = (size_t)YTREE_COPY_MAX * 4u;
+	const uint32_t cap = YTREE_COPY_MAX * 4u;
 
 	return a >= cap || b >= cap || a + b >= cap ? cap : a + b;
+}
+
+/* Notes that n holds heap memory (merged arrays, an index) to free. */
+static void
+ytree_own(struct ytree *t, struct ynode *n)
+{
+	if (t->nowners == t->owners_cap) {
+		t->owners_cap = t->owners_cap * 2 + 16;
+		t->owners = xreallocarray(t->owners, t->owners_cap,
+		    sizeof(*t->owners));
+	}
+	t->owners[t->nowners++] = n;
+}
+
+/* A copy in t of the n elements of size size at v (NULL when n is 0). */
+static void *
+ytree_dup(struct ytree *t, const void *v, size_t n, size_t size)
+{
+	void *p;
+
+	if (n == 0)
+		return NULL;
+	p = ytree_alloc(t, n * size);
+	memcpy(p, v, n * size);
+	return p;
 }
 
 int
@@ -185,6 +215,8 @@ ynode_list(struct ynode **v, size_t *n)
 struct yframe {
 	struct ynode *node;		/* the open sequence or mapping */
 	struct ynode *key;		/* mapping: a key awaiting its value */
+	size_t start;			/* where its children begin on the
+					 * stack of items or entries */
 	char *anchor;
 };
 
@@ -206,6 +238,21 @@ struct ybuild {
 	struct yanchor *anchors;	/* one per name: the latest node */
 	size_t nanchors;
 	struct keyindex anchor_index;	/* name -> its place in anchors */
+	/* The children of the open collections, innermost last: each gets
+	 * an array of the right size in the tree when it ends. */
+	struct ynode **items;
+	size_t nitems;
+	size_t items_cap;
+	struct yentry *entries;
+	size_t nentries;
+	size_t entries_cap;
+	/* The entries of the mapping being resolved, and once it is large
+	 * an index of their keys (handed to the mapping). */
+	struct yentry *res;
+	size_t nres;
+	size_t res_cap;
+	struct keyindex res_index;
+	int res_indexed;
 	struct ynode *root;
 	int docs;
 };
@@ -217,11 +264,10 @@ ynode_new(struct ytree *t, enum ytype type, struct srcpos pos)
 
 	n->type = type;
 	n->pos = pos;
-	n->next = t->nodes;
-	t->nodes = n;
 	return n;
 }
 
+/* Appends an item to a merged sequence (its array is on the heap). */
 static void
 ynode_push_item(struct ynode *seq, struct ynode *item)
 {
@@ -233,7 +279,7 @@ ynode_push_item(struct ynode *seq, struct ynode *item)
 	seq->items[seq->nitems++] = item;
 }
 
-/* Appends an entry as it stands in the text (no index, no checks). */
+/* Appends an entry to a merged mapping (its array is on the heap). */
 static void
 ynode_push_entry(struct ynode *map, struct ynode *key, struct ynode *value,
     const struct ynode *dup_of)
@@ -257,11 +303,11 @@ ymap_key_of(const void *arg, size_t pos)
 	return map->entries[pos].key->text;
 }
 
-/* Appends an entry to a resolved mapping (every key a scalar), keeping
- * its index of keys once it is large. */
+/* Appends an entry to a merged mapping (every key a scalar, the node an
+ * owner of t), keeping its index of keys once it is large. */
 static void
-ymap_add(struct ynode *map, struct ynode *key, struct ynode *value,
-    const struct ynode *dup_of)
+ymap_add(struct ytree *t, struct ynode *map, struct ynode *key,
+    struct ynode *value, const struct ynode *dup_of)
 {
 	size_t i;
 
@@ -269,7 +315,7 @@ ymap_add(struct ynode *map, struct ynode *key, struct ynode *value,
 	if (map->index != NULL) {
 		keyindex_add(map->index, key->text, map->nentries - 1);
 	} else if (map->nentries >= YMAP_INDEX_MIN) {
-		map->index = xmalloc(sizeof(*map->index));
+		map->index = ytree_alloc(t, sizeof(*map->index));
 		keyindex_init(map->index, ymap_key_of, map);
 		for (i = 0; i < map->nentries; i++)
 			keyindex_add(map->index, map->entries[i].key->text, i);
@@ -542,11 +588,23 @@ ybuild_emit(struct ybuild *b, struct ynode *n)
 		n->nopos = 0;
 	}
 	if (f->node->type == Y_SEQ) {
-		ynode_push_item(f->node, n);
+		if (b->nitems == b->items_cap) {
+			b->items_cap = b->items_cap * 2 + 64;
+			b->items = xreallocarray(b->items, b->items_cap,
+			    sizeof(*b->items));
+		}
+		b->items[b->nitems++] = n;
 	} else if (f->key == NULL) {
 		f->key = n;
 	} else {
-		ynode_push_entry(f->node, f->key, n, NULL);
+		if (b->nentries == b->entries_cap) {
+			b->entries_cap = b->entries_cap * 2 + 64;
+			b->entries = xreallocarray(b->entries, b->entries_cap,
+			    sizeof(*b->entries));
+		}
+		b->entries[b->nentries].key = f->key;
+		b->entries[b->nentries].value = n;
+		b->entries[b->nentries++].dup_of = NULL;
 		f->key = NULL;
 	}
 }
@@ -603,11 +661,61 @@ raw_has_key(struct yraw *raw, const char *key)
 	return 0;
 }
 
-/* Adds to map the entries of src that map does not give itself and that
+static const char *
+res_key_of(const void *arg, size_t pos)
+{
+	const struct ybuild *b = arg;
+
+	return b->res[pos].key->text;
+}
+
+/* The first resolved entry of the mapping being finished with key. */
+static const struct yentry *
+res_find(const struct ybuild *b, const char *key)
+{
+	size_t i;
+	long k;
+
+	if (b->res_indexed) {
+		k = keyindex_find(&b->res_index, key);
+		return k >= 0 ? &b->res[k] : NULL;
+	}
+	for (i = 0; i < b->nres; i++) {
+		if (strcmp(b->res[i].key->text, key) == 0)
+			return &b->res[i];
+	}
+	return NULL;
+}
+
+/* Appends a resolved entry, keeping an index of the keys once there are
+ * many. */
+static void
+res_add(struct ybuild *b, struct ynode *key, struct ynode *value,
+    const struct ynode *dup_of)
+{
+	size_t i;
+
+	if (b->nres == b->res_cap) {
+		b->res_cap = b->res_cap * 2 + 64;
+		b->res = xreallocarray(b->res, b->res_cap, sizeof(*b->res));
+	}
+	b->res[b->nres].key = key;
+	b->res[b->nres].value = value;
+	b->res[b->nres++].dup_of = dup_of;
+	if (b->res_indexed) {
+		keyindex_add(&b->res_index, key->text, b->nres - 1);
+	} else if (b->nres >= YMAP_INDEX_MIN) {
+		keyindex_init(&b->res_index, res_key_of, b);
+		for (i = 0; i < b->nres; i++)
+			keyindex_add(&b->res_index, b->res[i].key->text, i);
+		b->res_indexed = 1;
+	}
+}
+
+/* Adds the entries of src that the mapping does not give itself and that
  * no earlier merge gave. */
 static int
-ybuild_merge_one(struct ybuild *b, struct ynode *map, struct yraw *raw,
-    const struct ynode *src)
+ybuild_merge_one(struct ybuild *b, struct yraw *raw, const struct ynode *src)
 {
 	size_t i;
 
@@ -617,77 +725,100 @@ ybuild_merge_one(struct ybuild *b, struct ynode *map, struct yraw *raw,
 		const struct yentry *e = &src->entries[i];
 
 		if (e->dup_of != NULL || raw_has_key(raw, e->key->text) ||
-		    ymap_entry(map, e->key->text) != NULL)
+		    res_find(b, e->key->text) != NULL)
 			continue;
-		ymap_add(map, e->key, e->value, NULL);
+		res_add(b, e->key, e->value, NULL);
 	}
 	return 0;
 }
 
 static int
-ybuild_merge(struct ybuild *b, struct ynode *map, struct yraw *raw,
-    const struct ynode *src)
+ybuild_merge(struct ybuild *b, struct yraw *raw, const struct ynode *src)
 {
 	size_t i;
 
 	if (src->type == Y_MAP)
-		return ybuild_merge_one(b, map, raw, src);
+		return ybuild_merge_one(b, raw, src);
 	if (src->type == Y_SEQ) {
 		for (i = 0; i < src->nitems; i++) {
 			if (src->items[i]->type != Y_MAP)
 				ytree_error(b->t, src->items[i]->pos, NULL,
 				    "a << merge takes mappings");
-			else if (ybuild_merge_one(b, map, raw,
-			    src->items[i]) != 0)
+			else if (ybuild_merge_one(b, raw, src->items[i]) != 0)
 				return -1;
 		}
 		return 0;
 	}
-	ytree_error(b->t, src->pos, NULL, "a << merge takes a mapping or a list "
-	    "of mappings");
+	ytree_error(b->t, src->pos, NULL, "a << merge takes a mapping or a "
+	    "list of mappings");
 	return 0;
 }
 
-/* Resolves a finished mapping: keys must be scalars, `<<` merges, and a
- * repeated key is kept with dup_of set (the loader reports it where it
- * knows what the key means). -1 once merges have copied too much. */
+/* Resolves a finished mapping whose entries as written are the top of
+ * the stack from start: keys must be scalars, `<<` merges, and a repeated
+ * key is kept with dup_of set (the loader reports it where it knows what
+ * the key means). -1 once merges have copied too much. */
 static int
-ybuild_map_end(struct ybuild *b, struct ynode *map)
+ybuild_map_end(struct ybuild *b, struct ynode *map, size_t start)
 {
-	struct yraw raw = { map->entries, map->nentries, { 0 }, 0 };
+	/* (NULL + 0 is undefined: a first mapping may have no entries.) */
+	struct yraw raw = { b->entries != NULL ? b->entries + start : NULL,
+		b->nentries - start, { 0 }, 0 };
 	const struct yentry *first;
 	size_t i;
 	int rc = 0;
 
-	map->entries = NULL;
-	map->nentries = map->cap = 0;
+	b->nres = 0;
 	for (i = 0; i < raw.n && rc == 0; i++) {
 		struct ynode *k = raw.v[i].key;
 
 		if (k->type != Y_SCALAR) {
-			ytree_error(b->t, k->pos, NULL, "a mapping key must be a "
-			    "string");
+			ytree_error(b->t, k->pos, NULL, "a mapping key must be "
+			    "a string");
 			continue;
 		}
 		if (is_merge_key(k)) {
-			rc = ybuild_merge(b, map, &raw, raw.v[i].value);
+			rc = ybuild_merge(b, &raw, raw.v[i].value);
 			continue;
 		}
-		first = ymap_entry(map, k->text);
-		ymap_add(map, k, raw.v[i].value,
+		first = res_find(b, k->text);
+		res_add(b, k, raw.v[i].value,
 		    first != NULL ? first->key : NULL);
 	}
 	if (raw.indexed)
 		keyindex_dispose(&raw.own);
-	free((void *)raw.v);
+	map->entries = ytree_dup(b->t, b->res, b->nres, sizeof(*b->res));
+	map->nentries = (uint32_t)b->nres;
+	if (b->res_indexed) {
+		/* The positions are the same: the mapping takes the index. */
+		map->index = ytree_alloc(b->t, sizeof(*map->index));
+		*map->index = b->res_index;
+		map->index->key_of = ymap_key_of;
+		map->index->arg = map;
+		ytree_own(b->t, map);
+		b->res_indexed = 0;
+	}
+	b->nentries = start;
 	return rc;
 }
 
+/* Gives a finished sequence the items on top of the stack from start. */
+static void
+ybuild_seq_end(struct ybuild *b, struct ynode *seq, size_t start)
+{
+	seq->nitems = (uint32_t)(b->nitems - start);
+	if (seq->nitems > 0)
+		seq->items = ytree_dup(b->t, b->items + start, seq->nitems,
+		    sizeof(*b->items));
+	b->nitems = start;
+}
+
 /* The number of nodes n stands for once its aliases are expanded. */
-static size_t
+static uint32_t
 ynode_esize(const struct ynode *n)
 {
-	size_t i, size = 1;
+	uint32_t size = 1;
+	size_t i;
 
 	for (i = 0; i < n->nitems; i++)
 		size = esize_add(size, n->items[i]->esize);
@@ -750,6 +881,7 @@ ybuild_event(struct ybuild *b, struct fy_event *ev)
 		f = &b->stack[b->depth++];
 		f->node = n;
 		f->key = NULL;
+		f->start = n->type == Y_SEQ ? b->nitems : b->nentries;
 		f->anchor = xstrdup(event_anchor(ev));
 		return 0;
 	case FYET_SEQUENCE_END:
@@ -758,7 +890,12 @@ ybuild_event(struct ybuild *b, struct fy_event *ev)
 			return -1;
 		f = &b->stack[--b->depth];
 		n = f->node;
-		rc = n->type == Y_MAP ? ybuild_map_end(b, n) : 0;
+		if (n->type == Y_MAP) {
+			rc = ybuild_map_end(b, n, f->start);
+		} else {
+			ybuild_seq_end(b, n, f->start);
+			rc = 0;
+		}
 		n->esize = ynode_esize(n);
 		if (rc == 0)
 			ybuild_anchor(b, f->anchor, n);
@@ -824,6 +961,7 @@ yaml_parse(struct ytree *t, const struct runbook_file *f, size_t len,
 	b.file = f;
 	b.len = len;
 	keyindex_init(&b.anchor_index, anchor_key_of, &b);
+	keyindex_init(&b.res_index, res_key_of, &b);
 	ybuild_lines(&b);
 	fy_diag_cfg_default(&dcfg);
 	dcfg.fp = NULL;
@@ -865,6 +1003,11 @@ out:
 		free(b.anchors[i].name);
 	free(b.anchors);
 	keyindex_dispose(&b.anchor_index);
+	if (b.res_indexed)
+		keyindex_dispose(&b.res_index);
+	free(b.items);
+	free(b.entries);
+	free(b.res);
 	free(b.stack);
 	free(b.lines);
 	return rc;
@@ -926,10 +1069,11 @@ ynode_copy(struct ytree *t, struct ynode *n)
 		return n;
 	c = ynode_new(t, n->type, n->pos);
 	c->merged = 1;
+	ytree_own(t, c);
 	for (i = 0; i < n->nitems; i++)
 		ynode_push_item(c, n->items[i]);
 	for (i = 0; i < n->nentries; i++)
-		ymap_add(c, n->entries[i].key, n->entries[i].value,
+		ymap_add(t, c, n->entries[i].key, n->entries[i].value,
 		    n->entries[i].dup_of);
 	return c;
 }
@@ -959,12 +1103,12 @@ ymerge_map(struct ytree *t, struct ynode *dst, const struct ynode *src,
 
 		old = e->dup_of == NULL ? ymap_entry(dst, e->key->text) : NULL;
 		if (old == NULL) {
-			ymap_add(dst, e->key, e->value, e->dup_of);
+			ymap_add(t, dst, e->key, e->value, e->dup_of);
 			continue;
 		}
 		if (merge_rule(prefix, e->key->text, &how) != 0 ||
 		    !merge_fits(how, old->value, e->value)) {
-			ymap_add(dst, e->key, e->value, old->key);
+			ymap_add(t, dst, e->key, e->value, old->key);
 			continue;
 		}
 		into = ynode_copy(t, old->value);
@@ -995,14 +1139,15 @@ ytree_merge_files(struct ytree *t, struct ynode *const *roots,
 		if (roots[i] == NULL || ynode_is_null(roots[i]))
 			continue;
 		if (roots[i]->type != Y_MAP) {
-			ytree_error(t, roots[i]->pos, NULL, "expected a mapping "
-			    "at the top of %s", pos.file);
+			ytree_error(t, roots[i]->pos, NULL, "expected a "
+			    "mapping at the top of %s", pos.file);
 			bad = 1;
 			continue;
 		}
 		if (top == NULL) {
 			top = ynode_new(t, Y_MAP, roots[i]->pos);
 			top->merged = 1;
+			ytree_own(t, top);
 		}
 		ymerge_map(t, top, roots[i], "");
 	}

@@ -11,6 +11,7 @@
 
 #include <libfyaml.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "diag.h"
 #include "runbook-index.h"
@@ -31,25 +32,26 @@ struct yentry {
 	const struct ynode *dup_of;	/* the earlier key it repeats */
 };
 
+/* A node. Counts and offsets are 32-bit: a file is at most 16 MiB. */
 struct ynode {
+	char *text;			/* scalar; owned by the tree */
+	struct ynode **items;		/* sequence */
+	struct yentry *entries;		/* mapping */
+	struct keyindex *index;		/* of a large mapping's keys, or NULL */
+	struct srcpos pos;		/* at the opening quote if quoted */
+	uint32_t nitems;
+	uint32_t nentries;
+	uint32_t cap;			/* of items or entries, when merged */
+	uint32_t esize;			/* nodes it stands for, aliases
+					 * expanded (to stop alias bombs) */
+	uint32_t content;		/* byte offset of the scalar's text */
+	int content_col;		/* and its byte column */
 	enum ytype type;
 	enum fy_scalar_style style;
-	char *text;			/* scalar; owned by the tree */
-	size_t content;			/* byte offset of the scalar's text */
-	int content_col;		/* and its byte column */
-	struct srcpos pos;		/* at the opening quote if quoted */
-	struct ynode **items;		/* sequence */
-	size_t nitems;
-	struct yentry *entries;		/* mapping */
-	size_t nentries;
-	size_t cap;			/* of items or entries */
-	struct keyindex *index;		/* of a large mapping's keys, or NULL */
-	size_t esize;			/* nodes it stands for, aliases
-					 * expanded (to stop alias bombs) */
-	int bad;			/* stands for a reported error */
-	int nopos;			/* empty: libfyaml gave no mark */
-	int merged;			/* made by merging files: not shared */
-	struct ynode *next;		/* every node, for freeing */
+	unsigned char bad;		/* stands for a reported error */
+	unsigned char nopos;		/* empty: libfyaml gave no mark */
+	unsigned char merged;		/* made by merging files: not shared,
+					 * its arrays on the heap */
 };
 
 /* Reports one error at pos with hint (heap or NULL, taken over). */
@@ -62,9 +64,11 @@ struct ytree {
 	void *arg;
 	const char *top;		/* the file errors about the whole
 					 * runbook name */
-	struct yarena *arena;		/* memory of the nodes and texts */
-	struct ynode *nodes;		/* every node, for freeing */
-	size_t copied;			/* nodes aliases and merges brought in */
+	struct yarena *arena;		/* memory of the nodes, texts, arrays */
+	struct ynode **owners;		/* nodes that hold heap memory too */
+	size_t nowners;
+	size_t owners_cap;
+	size_t copied;			/* nodes aliases and merges bring in */
 	int overworked;
 };
 
@@ -99,7 +103,8 @@ int ynode_is_null(const struct ynode *n);
  * *n is their count. Borrowed. */
 struct ynode **ynode_list(struct ynode **v, size_t *n);
 
-/* ymap_entry: the first entry of map whose key is key, or NULL. */
+/* ymap_entry: the first entry of map whose key is key, or NULL; O(1) on
+ * average (a large mapping has an index of its keys). */
 const struct yentry *ymap_entry(const struct ynode *map, const char *key);
 
 /* ymap_get: the value of ymap_entry(map, key), or NULL. */

@@ -74,18 +74,19 @@ expect_healthy() {
 # alone prints it first, then the fix plan.
 # The --json document is left in $T/out.
 expect_first() {
+	local first
 	run -f "$RB"
 	expect_rc 2 "$2: triage alone exits 2"
-	case $(head -1 "$T/out") in
-	"FAILURE  $1: "*) pass ;;
-	*) fail "$2: triage alone does not print $1 first: $(head -1 "$T/out")" ;;
-	esac
+	first=$(head -1 "$T/out")
 	expect_in "$T/out" "Fix (dry run: nothing has been changed)" \
 		"$2: the fix plan"
+	cp "$T/out" "$T/human"
 	diag
 	expect_rc 2 "$2: exit 2"
 	expect_jq ".status == \"failure\" and .failures[0].id == \"$1\"" \
 		"$2: $1 ranked first"
+	expect_eq "$first" "$(jq -r '"FAILURE  \(.failures[0].id): \(.failures[0].title)  [\(.failures[0].layer)]"' "$T/out")" \
+		"$2: triage alone prints the answer first"
 }
 
 # --- healthy, and how long it takes ---------------------------------------
@@ -121,7 +122,7 @@ expect_in "$T/out" "    | I, [" "app down: the evidence's excerpt"
 expect_in "$T/out" "  1. bash scripts/demo.sh start-app  (timeout 10s)" \
 	"app down: the exact fix command"
 expect_in "$T/out" "  verify: app_up, edge_up ok within 20s" "app down: verify"
-expect_in "$T/out" "  run:    triage fix app-down --apply" "app down: how to apply"
+expect_in "$T/out" "  run:    triage fix -f $RB app-down --apply" "app down: how to apply"
 start_app
 expect_healthy "app restarted"
 
@@ -129,6 +130,8 @@ bash "$DEMO" stop-edge
 expect_first edge-down "the edge is down"
 expect_jq '[.path[].answer] == [false, true] and .failures[0].reached == true' \
 	"edge down: reached through the tree"
+expect_in "$T/human" "  1. bash scripts/demo.sh start-edge  (timeout 10s)" \
+	"edge down: the exact fix command"
 start_edge
 expect_healthy "edge restarted"
 
@@ -136,6 +139,8 @@ touch "$DEMO_DIR/maintenance.flag"
 expect_first maintenance-left-on "the maintenance flag"
 expect_jq '.failures[0].fix.steps[0].argv == ["rm", "-f", "'"$DEMO_DIR"'/maintenance.flag"]' \
 	"maintenance: the fix removes the flag"
+expect_in "$T/human" "  1. rm -f $DEMO_DIR/maintenance.flag  (timeout 30s)" \
+	"maintenance: the exact fix command"
 rm -f "$DEMO_DIR/maintenance.flag"
 expect_healthy "flag removed"
 

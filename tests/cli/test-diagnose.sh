@@ -12,12 +12,6 @@ GOLDEN=$TRIAGE_SRC/tests/cli/golden
 SECRET=s3cr3t-diag-TOKEN-42
 export DIAG_DIR=$T/s DIAG_TOKEN=$SECRET XDG_STATE_HOME=$T/state
 unset NO_COLOR TRIAGE_RUNBOOK
-SKIPPED=0
-
-skip() {
-	SKIPPED=$((SKIPPED + 1))
-	echo "SKIP: $*" >&2
-}
 
 # healthy: a fresh state directory where every probe is ok.
 healthy() {
@@ -50,10 +44,10 @@ bundle_count() {
 		2>/dev/null | wc -l
 }
 
-# golden NAME DESC: $T/out, with the temp directory and the bundle's time
-# stamp normalised, is tests/cli/golden/diagnose-NAME.out.
+# golden NAME DESC: $T/out, with the temp directory, the source tree and the
+# bundle's time stamp normalised, is tests/cli/golden/diagnose-NAME.out.
 golden() {
-	sed -e "s|$T|/tmp/T|g" \
+	sed -e "s|$T|/tmp/T|g" -e "s|$TRIAGE_SRC|SRC|g" \
 		-e 's|diag-[0-9]\{4\}-[0-9][0-9]-[0-9][0-9]T[0-9.]*Z|diag-TIMESTAMP|g' \
 		"$T/out" >"$T/normal"
 	if [ -n "${TRIAGE_UPDATE_GOLDEN:-}" ]; then
@@ -125,7 +119,7 @@ expect_jq '.failures[0].fix.steps[1] | .step == 2 and .command == "curl -fsS -H 
 	"down: step 2, redacted, continues on error, default timeout"
 expect_jq ".failures[0].fix.on_failure == [{\"step\": 1, \"command\": \"tail -n 20 $DIAG_DIR/app.log\", \"argv\": [\"tail\", \"-n\", \"20\", \"$DIAG_DIR/app.log\"], \"host\": null, \"timeout\": 30, \"dangerous\": null, \"continue_on_error\": false}]" \
 	"down: on_failure"
-expect_jq '.failures[0].fix | .verify == ["running", "health"] and .verify_timeout == 10 and .run == "triage fix service-down"' \
+expect_jq '.failures[0].fix | .verify == ["running", "health"] and .verify_timeout == 10 and (.run | endswith("/good/diagnose.yaml service-down")) and (.run | startswith("triage fix -f "))' \
 	"down: verify and the command that applies it"
 expect_jq ".failures[0].evidence | length == 2 and .[0].kind == \"log\" and .[0].command == \"tail -n 5 $DIAG_DIR/app.log\" and (.[0].text | test(\"INFO request 1 ok\")) and .[1].stdout == \"auth: Bearer ***\" and .[1].command == \"echo 'auth: Bearer ***'\"" \
 	"down: the top match's evidence, redacted"
@@ -136,7 +130,7 @@ no_secret "service down"
 expect_eq "$(head -1 "$T/out")" \
 	"FAILURE  service-down: The service is not running  [app]" \
 	"down: the answer first"
-expect_in "$T/out" "  run:    triage fix service-down --apply" "down: how to apply"
+expect_in "$T/out" "  run:    triage fix -f $RB service-down --apply" "down: how to apply"
 golden service-down "service down"
 
 # The guard is shown as it is now.
@@ -273,15 +267,8 @@ for s in 0 1 2 3 4 5; do
 done
 diag --json
 expect_rc 1 "a bundle name already taken: still exits 1"
-if jq -e '.escalation | has("bundle")' "$T/out" >/dev/null; then pass; else
-	# BUG (cmd-diagnose.c, escalate, the default name): the name is
-	# RUNBOOK-TIMESTAMP to the second, and bundle_write refuses an
-	# existing directory, so a second unmatched run in the same second
-	# (two operators, cron and a person, a fast release build) gets
-	# "cannot create ...: File exists" and no bundle. Suggested fix: on
-	# EEXIST retry with -2, -3, ... (or add the pid / a mkdtemp suffix).
-	skip "default bundle name clashes within one second: $(jq -r .escalation.bundle_error "$T/out")"
-fi
+# The name is RUNBOOK-TIMESTAMP; a taken one gets -2, -3, ...
+expect_jq '.escalation.bundle | test("-[0-9]+$")' "a bundle name already taken: the next free one is used"
 
 # --- unmatched, a warning alone: exit 1, no bundle ------------------------
 rm -rf "$XDG_STATE_HOME"
@@ -321,9 +308,9 @@ no_secret_in "$T/unpacked" "--bundle FILE.tar.gz"
 expect_eq "$(ls "$T" | grep -c '^b2\.tar\.gz\.')" 0 "--bundle FILE.tar.gz: no staging left"
 diag --json --bundle "$T/b1"
 expect_rc 2 "--bundle to an existing directory: exit code unchanged"
-expect_jq '(.escalation | has("bundle") | not) and (.escalation.bundle_error | test("File exists"))' \
+expect_jq '(.escalation | has("bundle") | not) and (.escalation.bundle_error | test("exists already"))' \
 	"--bundle to an existing directory: bundle_error"
-expect_in "$T/err" "the escalation bundle: cannot create $T/b1" \
+expect_in "$T/err" "the escalation bundle: $T/b1 exists already" \
 	"--bundle to an existing directory: said on stderr"
 healthy
 diag --json --bundle "$T/b3"
@@ -359,5 +346,65 @@ DIAG_TOKEN= run diagnose -f "$RB" --json
 expect_rc 2 "secret unset: still diagnosed"
 expect_jq '.failures[0].evidence[1].state == "skipped"' "secret unset: its evidence is skipped"
 
-echo "$(basename "$0"): $SKIPPED skipped (known bugs, see the comments)"
+# --- evidence: concurrent, under timeouts, capped --------------------------
+MARK=triage-evidence-$$
+cat >"$T/evidence.yaml" <<YAML
+runbook: evidence
+probes:
+  down: { command: ["false"] }
+failures:
+  slow:
+    title: Evidence that takes its time
+    when: "!down.ok"
+    evidence:
+      - { command: [sleep, "1"], timeout: 3s }
+      - { shell: "sleep 1; echo second", timeout: 3s }
+      - { shell: "sleep 30; : $MARK", timeout: 1s }
+      - { command: [seq, "1", "200000"] }
+      - { shell: "echo partial; sleep 30; : $MARK", timeout: 1s }
+YAML
+start=$(date +%s%N)
+run diagnose -f "$T/evidence.yaml" --json
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+expect_rc 2 "evidence runbook exits 2"
+# One after another it would take 3 s and more; together about 1 s.
+[ "$ms" -lt 2800 ] && pass || fail "evidence took ${ms} ms: not run concurrently, or a timeout not enforced"
+expect_jq '.failures[0].evidence | length == 5 and .[0].state == "ok" and .[1].stdout == "second"' \
+	"evidence: every step ran"
+expect_jq '.failures[0].evidence[2] | .ok == false and .reason == "timeout after 1s"' \
+	"evidence: a step past its timeout is stopped"
+expect_jq '.failures[0].evidence[3] | .truncated == true and (.stdout | length) <= 65536 and (.stdout | startswith("1\n2\n"))' \
+	"evidence: output is capped"
+expect_jq '.failures[0].evidence[4] | .reason == "timeout after 1s" and .stdout == "partial"' \
+	"evidence: what a timed-out step printed is kept"
+if pgrep -f "$MARK" >/dev/null; then
+	fail "evidence: the timed-out step's process is still running"
+else pass; fi
+run diagnose -f "$T/evidence.yaml"
+expect_in "$T/out" "    (earlier lines cut)" "human: a long excerpt says it was cut"
+# sleep prints nothing; then "second", 15 lines of seq and "partial".
+expect_eq "$(grep -c '^    | ' "$T/out")" 17 \
+	"human: the last 15 lines of a long output"
+expect_in "$T/out" "    (timeout after 1s)" "human: a step that timed out says so"
+# A step that printed something and then timed out says so too.
+[ "$(grep -c '(timeout after 1s)' "$T/out")" -eq 2 ] && pass ||
+	fail "every step that timed out says so"
+
+# --- the proof line names only the probes the symptom reads ---------------
+cat >"$T/proof.yaml" <<YAML
+runbook: proof
+probes:
+  up: { layer: edge, command: ["false"] }
+  app_up: { layer: app, command: ["false"] }
+failures:
+  app-down: { title: The app is down, when: "!app_up.ok" }
+YAML
+run diagnose -f "$T/proof.yaml"
+expect_rc 2 "proof runbook exits 2"
+expect_in "$T/out" "app_up: exit 1" "human: the proof"
+# The proof names only the probes the symptom reads: not "up".
+if grep -q "^  .*  up: exit 1" "$T/out"; then
+	fail "the proof names probe up, which !app_up.ok does not read"
+else pass; fi
+
 finish

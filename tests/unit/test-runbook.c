@@ -1038,7 +1038,8 @@ test_condition_with_secret(void **state)
 	const char *text = "runbook: r\nsecrets: [TRIAGE_TEST_S4]\n"
 	    "probes:\n  p:\n    command: [printenv, TRIAGE_TEST_S4]\n"
 	    "    expect: 'stdout == \"{{env.TRIAGE_TEST_S4}}\"'\n"
-	    "failures:\n  f: { when: 'p.stdout != \"{{env.TRIAGE_TEST_S4}}\"' }\n";
+	    "failures:\n"
+	    "  f: { when: 'p.stdout != \"{{env.TRIAGE_TEST_S4}}\"' }\n";
 	struct runbook *rb;
 	json_t *result, *all;
 
@@ -1076,9 +1077,10 @@ test_prepare_with_unset_env(void **state)
 	    "  d: { http: \"http://h/{{env.TRIAGE_TEST_NOPE3}}\" }\n"
 	    "  e: { log: \"/var/log/{{env.TRIAGE_TEST_NOPE3}}\", match: x+ }\n";
 	const char *bad = "runbook: r\nprobes:\n"
-	    "  a: { log: \"/var/log/{{env.TRIAGE_TEST_NOPE3}}\", match: \"(\" }\n"
-	    "  b: { http: \"http://h/{{env.TRIAGE_TEST_NOPE3}}\", method: \"G T\" "
-	    "}\n";
+	    "  a: { log: \"/var/log/{{env.TRIAGE_TEST_NOPE3}}\", "
+	    "match: \"(\" }\n"
+	    "  b: { http: \"http://h/{{env.TRIAGE_TEST_NOPE3}}\", "
+	    "method: \"G T\" }\n";
 	struct runbook *rb;
 	char *unset_out, *set_out;
 	size_t i;

@@ -69,7 +69,7 @@ test_tcp_connected(void **state)
 	struct harness_result r;
 	struct probe *p;
 	char addr[64];
-	int port, fd;
+	int port = 0, fd;
 
 	(void)state;
 	fd = open_port(AF_INET, 1, &port);
@@ -92,7 +92,7 @@ test_tcp_localhost_name(void **state)
 	struct harness_result r;
 	struct probe *p;
 	char addr[64];
-	int port, fd;
+	int port = 0, fd;
 
 	(void)state;
 	fd = open_port(AF_INET, 1, &port);
@@ -113,7 +113,7 @@ test_tcp_ipv6(void **state)
 	struct harness_result r;
 	struct probe *p;
 	char addr[64];
-	int port, fd;
+	int port = 0, fd;
 
 	(void)state;
 	fd = open_port(AF_INET6, 1, &port);
@@ -135,7 +135,7 @@ test_tcp_refused(void **state)
 	struct harness_result r;
 	struct probe *p;
 	char addr[64];
-	int port, fd;
+	int port = 0, fd;
 
 	(void)state;
 	/* Bound but not listening: the port is ours and nobody answers. */

@@ -26,8 +26,8 @@ setup(void **state)
 {
 	struct fixture *f = xcalloc(1, sizeof(*f));
 
-	f->values = json_pack("{s:s, s:s, s:s}", "box", "127.0.0.1", "host-name",
-	    "www.example.test", "api", "http://:8080");
+	f->values = json_pack("{s:s, s:s, s:s}", "box", "127.0.0.1",
+	    "host-name", "www.example.test", "api", "http://:8080");
 	f->missing = json_pack("{s:s}", "api", "TRIAGE_TEST_TPL_API");
 	f->tv.values = f->values;
 	f->tv.missing = f->missing;
