@@ -5,12 +5,17 @@
 # a run cleanly the same way.
 . "$(dirname "$0")/lib.sh"
 
+# Sleeps with a duration unique to this run, so that pgrep sees only ours
+# and never the unit tests' own sleeps running beside us under ctest -j.
+S1="300.$$1"
+S2="301.$$2"
+
 cat >"$T/hang.yaml" <<YAML
 runbook: cli-hang
 probes:
   hang:
     layer: host
-    shell: "sleep 300 & echo \$! > $T/grandchild.pid; echo started; sleep 300"
+    shell: "sleep $S1 & echo \$! > $T/grandchild.pid; echo started; sleep $S1"
     timeout: 1s
   quick: { layer: host, command: [echo, fine] }
 YAML
@@ -27,9 +32,9 @@ if [ -n "$gc" ] && ! kill -0 "$gc" 2>/dev/null; then pass; else
 	fail "grandchild $gc survived the timeout"
 	kill -9 "$gc" 2>/dev/null
 fi
-if pgrep -f "sleep 300" >/dev/null; then
-	fail "a 'sleep 300' is still running"
-	pkill -9 -f "sleep 300"
+if pgrep -f "sleep $S1" >/dev/null; then
+	fail "a 'sleep $S1' is still running"
+	pkill -9 -f "sleep $S1"
 else pass; fi
 
 # SIGINT in the middle of a run: the probe's group is killed, exit 3.
@@ -37,7 +42,7 @@ cat >"$T/long.yaml" <<YAML
 runbook: cli-long
 probes:
   long:
-    shell: "sleep 301 & echo \$! > $T/gc2.pid; sleep 301"
+    shell: "sleep $S2 & echo \$! > $T/gc2.pid; sleep $S2"
     timeout: 60s
 YAML
 "$TRIAGE" check -f "$T/long.yaml" --json >"$T/out" 2>"$T/err" &
@@ -55,6 +60,6 @@ if [ -n "$gc" ] && ! kill -0 "$gc" 2>/dev/null; then pass; else
 	fail "grandchild $gc survived SIGINT"
 	kill -9 "$gc" 2>/dev/null
 fi
-pgrep -f "sleep 301" >/dev/null && { fail "a 'sleep 301' is still running"; pkill -9 -f "sleep 301"; } || pass
+pgrep -f "sleep $S2" >/dev/null && { fail "a 'sleep $S2' is still running"; pkill -9 -f "sleep $S2"; } || pass
 
 finish
