@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "util/shquote.h"
 #include "util/xmalloc.h"
 
 /* Reads per callback and per stream: bounds the time one chatty child can
@@ -458,4 +459,44 @@ child_probe_end(struct probe_run *run)
 	child_dispose(&r->sp);
 	free(r);
 	run->priv = NULL;
+}
+
+void
+child_manual_prefix(struct buf *b, const struct probe *p)
+{
+	const char *cwd = probe_param_str(p, "cwd", NULL);
+	json_t *env = probe_param(p, "env"), *v;
+	const char *name;
+
+	if (cwd != NULL) {
+		buf_puts(b, "cd ");
+		shquote_append(b, cwd);
+		buf_puts(b, " && ");
+	}
+	if (json_object_size(env) == 0)
+		return;
+	buf_puts(b, "env");
+	json_object_foreach(env, name, v) {
+		char *kv = xasprintf("%s=%s", name, json_is_string(v) ?
+		    json_string_value(v) : "");
+
+		buf_putc(b, ' ');
+		shquote_append(b, kv);
+		free(kv);
+	}
+	buf_putc(b, ' ');
+}
+
+void
+child_manual_argv(struct buf *b, json_t *argv)
+{
+	const char **words = xcalloc(json_array_size(argv) + 1,
+	    sizeof(*words));
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(argv, i, v)
+		words[i] = json_is_string(v) ? json_string_value(v) : "";
+	shquote_append_argv(b, words, json_array_size(argv));
+	free(words);
 }

@@ -125,6 +125,15 @@ struct child *child_probe_get(struct probe_run *run);
  * when stdout or stderr hit the cap) into out. Nothing when s is NULL. */
 void child_probe_write_status(const struct child *s, json_t *out);
 
+/* child_manual_prefix: appends "cd CWD && env K=V ... " for p's cwd and
+ * env keys (nothing when it has neither), shell-quoted: the start of the
+ * command line an operator would type for a command or nagios probe. */
+void child_manual_prefix(struct buf *b, const struct probe *p);
+
+/* child_manual_argv: appends the JSON array argv as a shell-quoted command
+ * line. */
+void child_manual_argv(struct buf *b, json_t *argv);
+
 /* child_probe_end: disposes and frees the run's state; run->priv becomes
  * NULL. For finish(). */
 void child_probe_end(struct probe_run *run);

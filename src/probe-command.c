@@ -179,41 +179,15 @@ command_manual_shell(struct buf *b, const char *script)
 static char *
 command_manual(const struct probe *p)
 {
-	const char *cwd = probe_param_str(p, "cwd", NULL);
 	const char *sh = probe_param_str(p, "shell", NULL);
-	json_t *env = probe_param(p, "env"), *v;
-	json_t *argv = probe_param(p, "command");
-	const char *name, **words;
-	size_t i;
 	struct buf b;
 
 	buf_init(&b, 0);
-	if (cwd != NULL) {
-		buf_puts(&b, "cd ");
-		shquote_append(&b, cwd);
-		buf_puts(&b, " && ");
-	}
-	if (json_object_size(env) > 0) {
-		buf_puts(&b, "env");
-		json_object_foreach(env, name, v) {
-			char *kv = xasprintf("%s=%s", name,
-			    json_is_string(v) ? json_string_value(v) : "");
-
-			buf_putc(&b, ' ');
-			shquote_append(&b, kv);
-			free(kv);
-		}
-		buf_putc(&b, ' ');
-	}
-	if (sh != NULL) {
+	child_manual_prefix(&b, p);
+	if (sh != NULL)
 		command_manual_shell(&b, sh);
-		return buf_steal(&b);
-	}
-	words = xcalloc(json_array_size(argv) + 1, sizeof(*words));
-	json_array_foreach(argv, i, v)
-		words[i] = json_is_string(v) ? json_string_value(v) : "";
-	shquote_append_argv(&b, words, json_array_size(argv));
-	free(words);
+	else
+		child_manual_argv(&b, probe_param(p, "command"));
 	return buf_steal(&b);
 }
 

@@ -9,7 +9,6 @@
 #include "child.h"
 #include "util/buf.h"
 #include "util/proc.h"
-#include "util/shquote.h"
 #include "util/xmalloc.h"
 
 #define NAGIOS_REASON_MAX 200	/* characters of output in a reason */
@@ -404,36 +403,11 @@ nagios_finish(struct probe_run *run, json_t *out)
 static char *
 nagios_manual(const struct probe *p)
 {
-	const char *cwd = probe_param_str(p, "cwd", NULL);
-	json_t *env = probe_param(p, "env"), *v;
-	json_t *argv = probe_param(p, "nagios");
-	const char *name, **words;
-	size_t i;
 	struct buf b;
 
 	buf_init(&b, 0);
-	if (cwd != NULL) {
-		buf_puts(&b, "cd ");
-		shquote_append(&b, cwd);
-		buf_puts(&b, " && ");
-	}
-	if (json_object_size(env) > 0) {
-		buf_puts(&b, "env");
-		json_object_foreach(env, name, v) {
-			char *kv = xasprintf("%s=%s", name,
-			    json_is_string(v) ? json_string_value(v) : "");
-
-			buf_putc(&b, ' ');
-			shquote_append(&b, kv);
-			free(kv);
-		}
-		buf_putc(&b, ' ');
-	}
-	words = xcalloc(json_array_size(argv) + 1, sizeof(*words));
-	json_array_foreach(argv, i, v)
-		words[i] = json_is_string(v) ? json_string_value(v) : "";
-	shquote_append_argv(&b, words, json_array_size(argv));
-	free(words);
+	child_manual_prefix(&b, p);
+	child_manual_argv(&b, probe_param(p, "nagios"));
 	return buf_steal(&b);
 }
 
