@@ -134,11 +134,37 @@ ok_detail(const struct runbook *rb, json_t *r)
 }
 
 static void
+print_row(const struct runbook *rb, json_t *q, int idw,
+    const struct style *st)
+{
+	const char *state = json_string_value(json_object_get(q, "state"));
+	const char *reason = json_string_value(json_object_get(q, "reason"));
+	json_t *lat = json_object_get(q, "latency");
+	char latency[32] = "-", *detail = NULL;
+
+	if (json_is_number(lat))
+		duration_format(json_number_value(lat), latency,
+		    sizeof(latency));
+	if (reason == NULL && strcmp(state, "ok") == 0)
+		detail = ok_detail(rb, q);
+	printf("  %s%-8s%s  %-*s  %7s", state_color(st, state), state,
+	    st->reset, idw, json_string_value(json_object_get(q, "id")),
+	    latency);
+	if (detail != NULL)
+		printf("  %s%s%s", st->dim, detail, st->reset);
+	else if (reason != NULL)
+		printf("  %s", reason);
+	putchar('\n');
+	free(detail);
+}
+
+static void
 print_table(const struct runbook *rb, json_t *list, const struct style *st)
 {
+	json_t *layers = json_object(), *r, *rows, *q;
+	const char *name;
 	int idw = 5;
 	size_t i, j;
-	json_t *r;
 
 	json_array_foreach(list, i, r) {
 		int w = (int)strlen(json_string_value(json_object_get(r,
@@ -147,49 +173,25 @@ print_table(const struct runbook *rb, json_t *list, const struct style *st)
 		if (w > idw)
 			idw = w;
 	}
-	/* Layers in order of first appearance, probes in runbook order. */
+	/* Layers in order of first appearance, probes in runbook order: one
+	 * pass to group the rows by layer, one to print them. */
 	json_array_foreach(list, i, r) {
 		const char *layer = json_string_value(json_object_get(r,
 		    "layer"));
-		json_t *q;
+		json_t *group = json_object_get(layers, layer);
 
-		for (j = 0; j < i; j++) {
-			if (strcmp(json_string_value(json_object_get(
-			    json_array_get(list, j), "layer")), layer) == 0)
-				break;
+		if (group == NULL) {
+			group = json_array();
+			json_object_set_new(layers, layer, group);
 		}
-		if (j < i)
-			continue;
-		printf("\n%s%s%s\n", st->bold, layer, st->reset);
-		for (j = i; j < json_array_size(list); j++) {
-			const char *state, *reason;
-			json_t *lat;
-			char latency[32] = "-", *detail = NULL;
-
-			q = json_array_get(list, j);
-			if (strcmp(json_string_value(json_object_get(q,
-			    "layer")), layer) != 0)
-				continue;
-			state = json_string_value(json_object_get(q, "state"));
-			reason = json_string_value(json_object_get(q,
-			    "reason"));
-			lat = json_object_get(q, "latency");
-			if (json_is_number(lat))
-				duration_format(json_number_value(lat),
-				    latency, sizeof(latency));
-			if (reason == NULL && strcmp(state, "ok") == 0)
-				detail = ok_detail(rb, q);
-			printf("  %s%-8s%s  %-*s  %7s", state_color(st, state),
-			    state, st->reset, idw, json_string_value(
-			    json_object_get(q, "id")), latency);
-			if (detail != NULL)
-				printf("  %s%s%s", st->dim, detail, st->reset);
-			else if (reason != NULL)
-				printf("  %s", reason);
-			putchar('\n');
-			free(detail);
-		}
+		json_array_append(group, r);
 	}
+	json_object_foreach(layers, name, rows) {
+		printf("\n%s%s%s\n", st->bold, name, st->reset);
+		json_array_foreach(rows, j, q)
+			print_row(rb, q, idw, st);
+	}
+	json_decref(layers);
 }
 
 static int
