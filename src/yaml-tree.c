@@ -1214,12 +1214,37 @@ utf8_invalid(const char *text, size_t len)
 	return len;
 }
 
+/* explicit_key: the offset of the first YAML explicit-key indicator ("? "
+ * opening a line, after its indentation and any "- "), or len. Runbook
+ * keys are plain words, and libfyaml 0.7.12 can crash in
+ * fy_parser_destroy after an error in such keys (upstream issue 124), so
+ * they never reach it. */
+static size_t
+explicit_key(const char *s, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		while (i < len && (s[i] == ' ' || s[i] == '\t' ||
+		    (s[i] == '-' && i + 1 < len && (s[i + 1] == ' ' ||
+		    s[i + 1] == '\t'))))
+			i++;
+		if (i < len && s[i] == '?' && (i + 1 == len || s[i + 1] == ' ' ||
+		    s[i + 1] == '\t' || s[i + 1] == '\n' || s[i + 1] == '\r'))
+			return i;
+		while (i < len && s[i] != '\n')
+			i++;
+		i++;
+	}
+	return len;
+}
+
 int
 ytree_parse(struct ytree *t, const struct runbook_file *f, size_t len,
     struct ynode **out)
 {
 	const char *nul = memchr(f->source, '\0', len);
-	size_t bad = utf8_invalid(f->source, len);
+	size_t bad = utf8_invalid(f->source, len), key;
 
 	*out = NULL;
 	/* Checked here, not left to libfyaml, which can loop forever on some
@@ -1228,6 +1253,14 @@ ytree_parse(struct ytree *t, const struct runbook_file *f, size_t len,
 		ytree_error(t, text_pos(f, nul != NULL ? (size_t)(nul -
 		    f->source) : bad), NULL, "%s: a runbook is UTF-8 text",
 		    nul != NULL ? "a NUL byte" : "invalid UTF-8");
+		return -1;
+	}
+	key = explicit_key(f->source, len);
+	if (key < len) {
+		ytree_error(t, text_pos(f, key), xstrdup("write keys as plain "
+		    "words, e.g. `timeout: 2s`; quote a text line that starts "
+		    "with \"? \""), "explicit keys (\"? KEY\") are not "
+		    "supported in runbooks");
 		return -1;
 	}
 	return yaml_parse(t, f, len, out);
