@@ -9,6 +9,7 @@
 
 #include "util/shquote.h"
 #include "util/xmalloc.h"
+#include "util/utf8.h"
 
 /* Reads per callback and per stream: bounds the time one chatty child can
  * hold the loop (64 x 16KiB = 1MiB). */
@@ -164,44 +165,6 @@ child_exited(const struct child *s)
 	return s->proc.exited;
 }
 
-/* The length of the valid UTF-8 sequence at p (n bytes left), or 0 when
- * it is invalid (NUL counts as invalid: it would cut C strings short). */
-static size_t
-utf8_seq(const unsigned char *p, size_t n)
-{
-	unsigned c = p[0];
-	unsigned char lo = 0x80, hi = 0xBF;
-	size_t len, i;
-
-	if (c == 0)
-		return 0;
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xC2 && c <= 0xDF)
-		len = 2;
-	else if (c >= 0xE0 && c <= 0xEF)
-		len = 3;
-	else if (c >= 0xF0 && c <= 0xF4)
-		len = 4;
-	else
-		return 0;
-	if (c == 0xE0)
-		lo = 0xA0;
-	else if (c == 0xED)
-		hi = 0x9F;
-	else if (c == 0xF0)
-		lo = 0x90;
-	else if (c == 0xF4)
-		hi = 0x8F;
-	if (n < len || p[1] < lo || p[1] > hi)
-		return 0;
-	for (i = 2; i < len; i++) {
-		if (p[i] < 0x80 || p[i] > 0xBF)
-			return 0;
-	}
-	return len;
-}
-
 static int
 is_space(char c)
 {
@@ -214,7 +177,8 @@ child_text(const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	struct buf b;
-	size_t i = 0, k;
+	size_t i = 0;
+	int k;
 
 	while (n > 0 && is_space(s[n - 1]))
 		n--;
@@ -222,13 +186,14 @@ child_text(const char *s, size_t n)
 		i++;
 	buf_init(&b, 0);
 	while (i < n) {
-		k = utf8_seq(p + i, n - i);
-		if (k == 0) {
+		/* NUL is replaced too: it would cut C strings short. */
+		k = p[i] == 0 ? 0 : utf8_seq_len(p + i, n - i);
+		if (k <= 0) {
 			buf_append(&b, "\xEF\xBF\xBD", 3);
 			i++;
 		} else {
-			buf_append(&b, p + i, k);
-			i += k;
+			buf_append(&b, p + i, (size_t)k);
+			i += (size_t)k;
 		}
 	}
 	return buf_steal(&b);

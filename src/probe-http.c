@@ -12,6 +12,7 @@
 #include "util/buf.h"
 #include "util/shquote.h"
 #include "util/xmalloc.h"
+#include "util/utf8.h"
 
 #ifndef TRIAGE_VERSION
 #define TRIAGE_VERSION "dev"
@@ -419,40 +420,6 @@ http_cancel(struct probe_run *run)
 		net_remove(hr->net, hr->easy);
 }
 
-/* Length of the valid UTF-8 sequence at s[0..n), or 0 when invalid. */
-static size_t
-utf8_seq_len(const unsigned char *s, size_t n)
-{
-	uint32_t cp;
-	size_t len, i;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		len = 2;
-		cp = s[0] & 0x1f;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		len = 3;
-		cp = s[0] & 0x0f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		len = 4;
-		cp = s[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
-}
-
 /* The body as a JSON string, each invalid UTF-8 byte replaced by U+FFFD. */
 static json_t *
 http_body_text(const char *data, size_t len)
@@ -467,14 +434,14 @@ http_body_text(const char *data, size_t len)
 		return t;
 	buf_init(&b, 0);
 	while (i < len) {
-		size_t n = utf8_seq_len(s + i, len - i);
+		int n = utf8_seq_len(s + i, len - i);
 
-		if (n == 0) {
+		if (n <= 0) {
 			buf_append(&b, repl, sizeof(repl) - 1);
 			i++;
 		} else {
-			buf_append(&b, s + i, n);
-			i += n;
+			buf_append(&b, s + i, (size_t)n);
+			i += (size_t)n;
 		}
 	}
 	t = json_stringn(b.data != NULL ? b.data : "", b.len);

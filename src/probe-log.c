@@ -18,6 +18,7 @@
 #include "util/shquote.h"
 #include "util/timeutil.h"
 #include "util/xmalloc.h"
+#include "util/utf8.h"
 
 #define LOG_BLOCK (64u * 1024u)		/* bytes read at a time */
 #define LOG_LINE_MAX (64u * 1024u)	/* of one line, for matching */
@@ -434,41 +435,6 @@ log_cancel(struct probe_run *run)
 		loop_timer_stop(run->loop, &lr->timer);
 }
 
-/* Decodes one UTF-8 sequence at s[0..n): its length when valid, 0 when
- * invalid, -1 when valid so far but cut off by the end. */
-static int
-log_utf8_len(const unsigned char *s, size_t n)
-{
-	uint32_t c;
-	int len, i;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		len = 2;
-		c = s[0] & 0x1f;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		len = 3;
-		c = s[0] & 0x0f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		len = 4;
-		c = s[0] & 0x07;
-	} else {
-		return 0;
-	}
-	for (i = 1; i < len; i++) {
-		if ((size_t)i >= n)
-			return -1;
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		c = (c << 6) | (s[i] & 0x3f);
-	}
-	if ((len == 3 && c < 0x800) || (len == 4 && c < 0x10000) ||
-	    c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	return len;
-}
-
 /* last_match as a JSON string: invalid UTF-8 and NUL become U+FFFD, and a
  * line that was cut ends in an ellipsis. */
 static json_t *
@@ -481,7 +447,7 @@ log_match_json(const struct log_run *lr)
 
 	buf_init(&b, 0);
 	while (i < n) {
-		int len = s[i] == 0 ? 0 : log_utf8_len(s + i, n - i);
+		int len = s[i] == 0 ? 0 : utf8_seq_len(s + i, n - i);
 
 		if (len < 0 && lr->last_match_cut)
 			break;	/* a character cut in half by the cap */

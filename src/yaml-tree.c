@@ -10,6 +10,7 @@
 #include "runbook-index.h"
 #include "util/buf.h"
 #include "util/xmalloc.h"
+#include "util/utf8.h"
 
 /* Nodes that aliases and merges may bring in (stops alias bombs): each is
  * walked again by the loader, for every use. Nodes written in the text are
@@ -1179,37 +1180,14 @@ static size_t
 utf8_invalid(const char *text, size_t len)
 {
 	const unsigned char *s = (const unsigned char *)text;
-	size_t i = 0, n, k;
-	unsigned long cp;
+	size_t i = 0;
 
 	while (i < len) {
-		if (s[i] < 0x80) {
-			i++;
-			continue;
-		}
-		if (s[i] >= 0xc2 && s[i] <= 0xdf) {
-			n = 1;
-			cp = s[i] & 0x1f;
-		} else if (s[i] >= 0xe0 && s[i] <= 0xef) {
-			n = 2;
-			cp = s[i] & 0x0f;
-		} else if (s[i] >= 0xf0 && s[i] <= 0xf4) {
-			n = 3;
-			cp = s[i] & 0x07;
-		} else {
+		int n = utf8_seq_len(s + i, len - i);
+
+		if (n <= 0)
 			return i;
-		}
-		if (len - i <= n)
-			return i;
-		for (k = 1; k <= n; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return i;
-			cp = cp << 6 | (s[i + k] & 0x3f);
-		}
-		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-		    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-			return i;
-		i += n + 1;
+		i += (size_t)n;
 	}
 	return len;
 }
