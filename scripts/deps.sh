@@ -8,7 +8,7 @@ packages=(
 	# build
 	build-essential cmake pkg-config
 	libcurl4-openssl-dev libfyaml-dev libjansson-dev libpcre2-dev
-	libmicrohttpd-dev libssl-dev
+	libmicrohttpd-dev libssl-dev libsqlite3-dev sqlite3
 	# tests: unit, sanitizers, fuzzers, black-box
 	libcmocka-dev clang libclang-rt-14-dev jq openssl procps iproute2
 	# real parts the tests, demo and benchmarks start on loopback
