@@ -10,6 +10,7 @@
 #include "cmd.h"
 #include "engine.h"
 #include "expr.h"
+#include "fix.h"
 #include "runbook.h"
 #include "triage.h"
 #include "util/buf.h"
@@ -42,81 +43,16 @@ const struct cmd_entry cmd_diagnose_entry = {
 	.exec = cmd_diagnose_exec,
 };
 
-/* The command line a step stands for, as an operator would type it. */
-static char *
-step_command(const struct probe *p)
-{
-	char *manual = p->kind->manual != NULL ? p->kind->manual(p) : NULL;
-
-	if (manual != NULL)
-		return manual;
-	return xasprintf("(%s) %s", p->kind->name,
-	    probe_param_str(p, p->kind->name, ""));
-}
-
 /* The failure mode named id. The ids come from triage_diagnose, which
  * takes them from rb: a miss is a bug, not bad input. */
 static const struct failure *
 failure_by_id(const struct runbook *rb, const char *id)
 {
-	size_t i;
+	const struct failure *f = fix_failure_find(rb, id);
 
-	for (i = 0; id != NULL && i < rb->nfailures; i++) {
-		if (strcmp(rb->failures[i].id, id) == 0)
-			return &rb->failures[i];
-	}
-	abort();
-}
-
-static json_t *
-steps_json(const struct runbook *rb, const struct step *steps, size_t n)
-{
-	json_t *a = json_array();
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		const struct probe *p = &steps[i].probe;
-		char *cmd = step_command(p), *clean = runbook_redact(rb, cmd);
-		json_t *argv = probe_param(p, "command");
-
-		json_array_append_new(a, json_pack("{s:i, s:s, s:O, s:s?, "
-		    "s:f, s:s?, s:b}", "step", (int)i + 1, "command", clean,
-		    "argv", argv != NULL ? argv : json_null(), "host",
-		    p->on != NULL ? p->on->name : NULL, "timeout", p->timeout,
-		    "dangerous", steps[i].dangerous, "continue_on_error",
-		    steps[i].continue_on_error));
-		free(cmd);
-		free(clean);
-	}
-	runbook_redact_json(rb, a);
-	return a;
-}
-
-/* The dry-run plan of f: guard (with whether it holds now), steps,
- * verify. */
-static json_t *
-plan_json(const struct runbook *rb, const struct failure *f, json_t *by_id)
-{
-	json_t *guard = json_array(), *verify = json_array();
-	double now = time_now();
-	size_t i;
-
-	for (i = 0; i < f->nguard; i++)
-		json_array_append_new(guard, json_pack("{s:s, s:b}", "if",
-		    expr_source(f->guard[i]), "holds",
-		    expr_test(f->guard[i], by_id, now)));
-	for (i = 0; i < f->nverify; i++)
-		json_array_append_new(verify,
-		    json_string(rb->probes[f->verify[i]].id));
-	/* The command to apply it names the runbook, so that it can be
-	 * pasted as it is. */
-	return json_pack("{s:o, s:o, s:o, s:o, s:f, s:o}", "guard", guard,
-	    "steps", steps_json(rb, f->fix, f->nfix), "on_failure",
-	    steps_json(rb, f->on_failure, f->non_failure), "verify", verify,
-	    "verify_timeout", f->verify_timeout, "run",
-	    strcmp(rb->path, "<builtin>") == 0 ?
-	    json_sprintf("triage fix %s", f->id) :
-	    json_sprintf("triage fix -f %s %s", rb->path, f->id));
+	if (f == NULL)
+		abort();
+	return f;
 }
 
 /* Runs the evidence of the failures that want it, concurrently, and adds
@@ -126,52 +62,28 @@ gather_evidence(struct cmd_ctx *ctx, const struct runbook *rb,
     json_t *failures, const char *which)
 {
 	struct engine_opts opts = { 0 };
-	struct probe **probes = NULL;
-	size_t n = 0, i, j, upto;
-	json_t *f, *results;
+	const struct failure **fs;
+	size_t n, i;
+	json_t *ev;
 
-	upto = strcmp(which, "all") == 0 ? json_array_size(failures) :
+	n = strcmp(which, "all") == 0 ? json_array_size(failures) :
 	    strcmp(which, "top") == 0 ? 1 : 0;
-	for (i = 0; i < upto && i < json_array_size(failures); i++) {
-		const struct failure *fm = failure_by_id(rb, json_string_value(
-		    json_object_get(json_array_get(failures, i), "id")));
-
-		probes = xreallocarray(probes, n + fm->nevidence + 1,
-		    sizeof(*probes));
-		for (j = 0; j < fm->nevidence; j++)
-			probes[n++] = &fm->evidence[j].probe;
-	}
-	if (n == 0) {
-		free(probes);
+	if (n > json_array_size(failures))
+		n = json_array_size(failures);
+	if (n == 0)
 		return;
-	}
+	fs = xcalloc(n, sizeof(*fs));
+	for (i = 0; i < n; i++)
+		fs[i] = failure_by_id(rb, json_string_value(json_object_get(
+		    json_array_get(failures, i), "id")));
 	opts.jobs = (int)cmd_opt_int(ctx, "jobs", ENGINE_JOBS_DEFAULT);
 	opts.interrupted = ctx->interrupted;
-	results = engine_run(rb, probes, n, &opts);
-	json_array_foreach(failures, i, f) {
-		const struct failure *fm;
-		json_t *ev;
-
-		if (i >= upto)
-			break;
-		fm = failure_by_id(rb, json_string_value(json_object_get(f,
-		    "id")));
-		ev = json_array();
-		for (j = 0; j < fm->nevidence; j++) {
-			const struct probe *p = &fm->evidence[j].probe;
-			json_t *r = json_object_get(results, p->id);
-			char *cmd = step_command(p), *clean;
-
-			clean = runbook_redact(rb, cmd);
-			json_object_set_new(r, "command", json_string(clean));
-			json_array_append(ev, r);
-			free(cmd);
-			free(clean);
-		}
-		json_object_set_new(f, "evidence", ev);
-	}
-	json_decref(results);
-	free(probes);
+	ev = fix_evidence(rb, fs, n, &opts);
+	for (i = 0; i < n; i++)
+		json_object_set(json_array_get(failures, i), "evidence",
+		    json_array_get(ev, i));
+	json_decref(ev);
+	free(fs);
 }
 
 /* Runs escalation.bring and writes the bundle; sets escalation.bundle. */
@@ -292,65 +204,6 @@ print_evidence(json_t *ev, const struct style *st)
 	}
 }
 
-static void
-print_plan(json_t *plan, const struct style *st)
-{
-	json_t *s, *g;
-	size_t i;
-
-	printf("\n%sFix%s (dry run: nothing has been changed)\n", st->bold,
-	    st->reset);
-	json_array_foreach(json_object_get(plan, "guard"), i, g)
-		printf("  guard: %s  (%s now)\n", json_string_value(
-		    json_object_get(g, "if")), json_is_true(json_object_get(g,
-		    "holds")) ? "holds" : "DOES NOT HOLD");
-	if (json_array_size(json_object_get(plan, "steps")) == 0)
-		printf("  (this failure mode has no automated fix: follow its "
-		    "diagnosis)\n");
-	json_array_foreach(json_object_get(plan, "steps"), i, s) {
-		char t[32];
-		const char *host = json_string_value(json_object_get(s,
-		    "host"));
-
-		duration_format(json_number_value(json_object_get(s,
-		    "timeout")), t, sizeof(t));
-		printf("  %zu. %s%s%s  %s(timeout %s%s)%s\n", i + 1,
-		    json_string_value(json_object_get(s, "command")),
-		    host != NULL ? "  on " : "", host != NULL ? host : "",
-		    st->dim, t, json_is_true(json_object_get(s,
-		    "continue_on_error")) ? ", continues on error" : "",
-		    st->reset);
-		if (json_string_value(json_object_get(s, "dangerous")))
-			printf("     %sDANGEROUS: %s%s\n", st->red,
-			    json_string_value(json_object_get(s, "dangerous")),
-			    st->reset);
-	}
-	json_array_foreach(json_object_get(plan, "on_failure"), i, s)
-		printf("  %s %s\n", i == 0 ? "if a step fails:" :
-		    "                ", json_string_value(json_object_get(s,
-		    "command")));
-	if (json_array_size(json_object_get(plan, "verify")) > 0) {
-		char t[32];
-
-		duration_format(json_number_value(json_object_get(plan,
-		    "verify_timeout")), t, sizeof(t));
-		printf("  verify: ");
-		json_array_foreach(json_object_get(plan, "verify"), i, s)
-			printf("%s%s", i ? ", " : "", json_string_value(s));
-		printf(" ok within %s\n", t);
-	}
-	json_array_foreach(json_object_get(plan, "guard"), i, g) {
-		if (!json_is_true(json_object_get(g, "holds"))) {
-			printf("  %sthe guard does not hold now: --apply would "
-			    "be refused%s\n", st->yellow, st->reset);
-			break;
-		}
-	}
-	if (json_array_size(json_object_get(plan, "steps")) > 0)
-		printf("  run:    %s --apply\n", json_string_value(
-		    json_object_get(plan, "run")));
-}
-
 struct proof {
 	json_t *by_id;
 	const struct style *st;
@@ -460,7 +313,7 @@ print_human(const struct runbook *rb, json_t *doc, json_t *by_id,
 	}
 	if (f != NULL) {
 		print_evidence(json_object_get(f, "evidence"), st);
-		print_plan(json_object_get(f, "fix"), st);
+		fix_plan_print(stdout, json_object_get(f, "fix"), st, 0);
 	}
 	if (json_array_size(failures) > 1) {
 		printf("\n%sAlso matching%s\n", st->bold, st->reset);
@@ -533,8 +386,9 @@ cmd_diagnose_exec(struct cmd_ctx *ctx)
 	by_id = cmd_results_by_id(list);
 	diag = triage_diagnose(rb, by_id, time_now());
 	json_array_foreach(json_object_get(diag, "failures"), i, f)
-		json_object_set_new(f, "fix", plan_json(rb, failure_by_id(rb,
-		    json_string_value(json_object_get(f, "id"))), by_id));
+		json_object_set_new(f, "fix", fix_plan(rb, failure_by_id(rb,
+		    json_string_value(json_object_get(f, "id"))), by_id,
+		    time_now()));
 	if (!*ctx->interrupted)
 		gather_evidence(ctx, rb, json_object_get(diag, "failures"),
 		    which);

@@ -312,23 +312,6 @@ cmd_load_runbook(struct cmd_ctx *ctx, struct runbook **out)
 	return rc;
 }
 
-/* Marks probe i and, transitively, the probes it needs. */
-static void
-select_with_needs(const struct runbook *rb, size_t i, char *selected)
-{
-	size_t j;
-
-	if (selected[i])
-		return;
-	selected[i] = 1;
-	for (j = 0; j < rb->probes[i].nneeds; j++) {
-		long k = runbook_probe_index(rb, rb->probes[i].needs[j]);
-
-		if (k >= 0)
-			select_with_needs(rb, (size_t)k, selected);
-	}
-}
-
 /* --only: each name is a layer or a probe id. Fills selected[]; -1 with a
  * message when a name is neither. */
 static int
@@ -355,7 +338,7 @@ select_probes(const struct runbook *rb, const char *cmd, const char *only,
 		for (i = 0; i < rb->nprobes; i++) {
 			if (strcmp(rb->probes[i].layer, name) == 0 ||
 			    strcmp(rb->probes[i].id, name) == 0) {
-				select_with_needs(rb, i, selected);
+				runbook_select_with_needs(rb, i, selected);
 				found = 1;
 			}
 		}

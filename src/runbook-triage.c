@@ -12,7 +12,7 @@
 static const char *const failure_keys[] = {
 	"title", "layer", "when", "diagnosis", "evidence", "guard", "fix",
 	"on_failure", "verify", "verify_timeout", "last_verified", "auto_fix",
-	NULL,
+	"max_applies", "apply_window", NULL,
 };
 
 static const char *const triage_keys[] = { "start", "nodes", NULL };
@@ -242,6 +242,8 @@ failure_load(struct loader *ld, struct failure *f, const struct ynode *body)
 	char *ctx = xasprintf("failure \"%s\"", f->id);
 
 	f->verify_timeout = 60;
+	f->max_applies = 3;
+	f->apply_window = 3600;
 	f->layer = xstrdup("default");
 	if (body->type != Y_MAP) {
 		ld_expected(ld, body, "a mapping", ctx, NULL, NULL);
@@ -288,6 +290,25 @@ failure_load(struct loader *ld, struct failure *f, const struct ynode *body)
 	}
 	if ((v = ymap_get(body, "auto_fix")) != NULL)
 		ld_bool(ld, v, "auto_fix", ctx, &f->auto_fix);
+	if ((v = ymap_get(body, "max_applies")) != NULL) {
+		char *text = NULL;
+		long n;
+
+		if (ld_int(ld, v, "max_applies", ctx, NULL, &n, &text) == 0) {
+			if (n < 1 || n > 1000)
+				ld_error(ld, v->pos, xstrdup("how many times "
+				    "the fix may be applied within "
+				    "apply_window before it is refused"),
+				    "max_applies in %s must be from 1 to 1000, "
+				    "not %s", ctx, text);
+			else
+				f->max_applies = (int)n;
+		}
+		free(text);
+	}
+	if ((v = ymap_get(body, "apply_window")) != NULL)
+		ld_duration(ld, v, "apply_window", ctx, NULL, 1,
+		    &f->apply_window);
 	free(ctx);
 }
 

@@ -712,6 +712,23 @@ runbook_probe_index(const struct runbook *rb, const char *id)
 	return -1;
 }
 
+void
+runbook_select_with_needs(const struct runbook *rb, size_t i,
+    char *selected)
+{
+	size_t j;
+
+	if (selected[i])
+		return;
+	selected[i] = 1;
+	for (j = 0; j < rb->probes[i].nneeds; j++) {
+		long k = runbook_probe_index(rb, rb->probes[i].needs[j]);
+
+		if (k >= 0)
+			runbook_select_with_needs(rb, (size_t)k, selected);
+	}
+}
+
 char *
 runbook_redact(const struct runbook *rb, const char *s)
 {

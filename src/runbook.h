@@ -75,6 +75,10 @@ struct failure {
 	char *last_verified;	/* NULL or YYYY-MM-DD */
 	struct srcpos last_verified_pos;
 	int auto_fix;
+	/* The rate limit: refused once applied max_applies times within
+	 * apply_window seconds (defaults 3 and 1h). */
+	int max_applies;
+	double apply_window;
 	struct srcpos pos;
 };
 
@@ -141,6 +145,11 @@ const char *runbook_source(const struct runbook *rb, const char *file);
 
 /* runbook_probe_index: the index of the probe named id, or -1. */
 long runbook_probe_index(const struct runbook *rb, const char *id);
+
+/* runbook_select_with_needs: sets selected[i] (selected has rb->nprobes
+ * entries) and, transitively, the entries of the probes probe i needs. */
+void runbook_select_with_needs(const struct runbook *rb, size_t i,
+    char *selected);
 
 /* runbook_redact: a heap copy of s with every secret value replaced by
  * "***". */
