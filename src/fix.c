@@ -3,14 +3,17 @@
 #include "fix.h"
 
 #include <stdlib.h>
+#include <stdarg.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "bundle.h"
 #include "cmd.h"
 #include "engine.h"
 #include "expr.h"
 #include "runbook.h"
+#include "store.h"
 #include "util/timeutil.h"
 #include "util/xmalloc.h"
 
@@ -148,15 +151,18 @@ fix_plan(const struct runbook *rb, const struct failure *f, json_t *by_id,
 
 void
 fix_plan_print(FILE *out, json_t *plan, const struct style *st,
-    int show_hash)
+    unsigned flags)
 {
+	int show_hash = (flags & FIX_PRINT_HASH) != 0;
+	int applying = (flags & FIX_PRINT_APPLYING) != 0;
+
 	json_t *s, *g;
 	size_t i;
 
-	fprintf(out, "\n%sFix%s%s%.12s (dry run: nothing has been changed)\n",
-	    st->bold, st->reset, show_hash ? " plan " : "",
-	    show_hash ? json_string_value(json_object_get(plan, "hash")) :
-	    "");
+	fprintf(out, "\n%sFix%s%s%.12s%s\n", st->bold, st->reset,
+	    show_hash ? " plan " : "", show_hash ? json_string_value(
+	    json_object_get(plan, "hash")) : "", applying ? "" :
+	    " (dry run: nothing has been changed)");
 	json_array_foreach(json_object_get(plan, "guard"), i, g)
 		fprintf(out, "  guard: %s  (%s now)\n", json_string_value(
 		    json_object_get(g, "if")), json_is_true(json_object_get(g,
@@ -197,6 +203,12 @@ fix_plan_print(FILE *out, json_t *plan, const struct style *st,
 			    json_string_value(s));
 		fprintf(out, " ok within %s\n", t);
 	}
+	if (applying)
+		return;
+	if (!json_is_true(json_object_get(json_object_get(plan, "symptom"),
+	    "holds")))
+		fprintf(out, "  %sthe symptom does not hold now: --apply would "
+		    "find nothing to fix%s\n", st->yellow, st->reset);
 	json_array_foreach(json_object_get(plan, "guard"), i, g) {
 		if (!json_is_true(json_object_get(g, "holds"))) {
 			fprintf(out, "  %sthe guard does not hold now: --apply "
@@ -205,8 +217,10 @@ fix_plan_print(FILE *out, json_t *plan, const struct style *st,
 		}
 	}
 	if (json_array_size(json_object_get(plan, "steps")) > 0)
-		fprintf(out, "  run:    %s --apply\n", json_string_value(
-		    json_object_get(plan, "run")));
+		fprintf(out, "  run:    %s --apply%s%.12s\n",
+		    json_string_value(json_object_get(plan, "run")),
+		    show_hash ? " --plan " : "", show_hash ?
+		    json_string_value(json_object_get(plan, "hash")) : "");
 }
 
 json_t *
@@ -244,6 +258,16 @@ fix_evidence(const struct runbook *rb, const struct failure *const *fs,
 	free(probes);
 	return out;
 }
+
+/* The end of fix_run_steps. */
+enum fix_outcome {
+	FIX_STEPS_OK,		/* every step ran and succeeded (or may fail) */
+	FIX_STEPS_FAILED,	/* a step failed: the rest did not run, and
+				 * on_failure did */
+	FIX_STEPS_INTERRUPTED,	/* *interrupted was set: the running step's
+				 * process group was killed */
+	FIX_STEPS_ABORTED,	/* a hook returned -1 */
+};
 
 /* Runs step i of steps[] alone and returns its entry for the record. */
 static json_t *
@@ -318,7 +342,15 @@ run_phase(const struct runbook *rb, const char *phase,
 	return FIX_STEPS_OK;
 }
 
-enum fix_outcome
+/* Runs the fix steps of f in order, each alone under its timeout in its own
+ * process group, and appends to steps one object per step run: "phase",
+ * "step", "command", "argv", "host", "ok", "state", "reason", "exit",
+ * "duration_ms", "output" (stdout), "stderr", "truncated". A failed step
+ * stops the run unless it has continue_on_error; then the on_failure steps
+ * run (all of them, whatever they return). opts->interrupted stops it at
+ * once. Static on purpose: fix_apply, after its gates, is the only way in
+ * (docs/safety.md). */
+static enum fix_outcome
 fix_run_steps(const struct runbook *rb, const struct failure *f,
     const struct engine_opts *opts, const struct fix_hooks *hooks,
     json_t *steps)
@@ -361,8 +393,8 @@ select_ref(void *arg, const char *name)
 }
 
 struct probe **
-fix_verify_probes(const struct runbook *rb, const struct failure *f,
-    size_t *n)
+fix_probes(const struct runbook *rb, const struct failure *f,
+    int with_guard, size_t *n)
 {
 	struct probe_set ps = { rb, xcalloc(rb->nprobes + 1, 1) };
 	struct probe **probes = xcalloc(rb->nprobes + 1, sizeof(*probes));
@@ -371,6 +403,8 @@ fix_verify_probes(const struct runbook *rb, const struct failure *f,
 	for (i = 0; i < f->nverify; i++)
 		runbook_select_with_needs(rb, f->verify[i], ps.selected);
 	expr_refs(f->when, select_ref, &ps);
+	for (i = 0; with_guard && i < f->nguard; i++)
+		expr_refs(f->guard[i], select_ref, &ps);
 	*n = 0;
 	for (i = 0; i < rb->nprobes; i++) {
 		if (ps.selected[i])
@@ -432,7 +466,7 @@ fix_verify(const struct runbook *rb, const struct failure *f,
     void (*attempt)(void *arg, json_t *verdict), void *arg)
 {
 	size_t n;
-	struct probe **probes = fix_verify_probes(rb, f, &n);
+	struct probe **probes = fix_probes(rb, f, 0, &n);
 	double deadline = time_mono() + f->verify_timeout;
 	double backoff = VERIFY_BACKOFF_FIRST;
 	json_t *v = NULL;
@@ -455,4 +489,371 @@ fix_verify(const struct runbook *rb, const struct failure *f,
 	}
 	free(probes);
 	return v;
+}
+
+/*
+ * Applying.
+ */
+
+struct apply {
+	const struct fix_request *req;
+	json_t *doc;
+	int64_t incident;	/* 0: none opened */
+	json_t *by_id;		/* the latest results */
+	json_t *plan;		/* the latest plan (borrowed from doc) */
+};
+
+/* Probes what the fix reads; sets doc's "probes", "plan", "plan_hash" and
+ * "symptom_holds", and a->by_id and a->plan. */
+static void
+apply_probe(struct apply *a)
+{
+	const struct fix_request *req = a->req;
+	size_t n, i;
+	struct probe **probes = fix_probes(req->rb, req->f, 1, &n);
+	json_t *results = engine_run(req->rb, probes, n, req->engine);
+	json_t *list = json_array(), *plan;
+
+	for (i = 0; i < n; i++)
+		json_array_append(list, json_object_get(results,
+		    probes[i]->id));
+	free(probes);
+	json_decref(a->by_id);
+	a->by_id = results;
+	plan = fix_plan(req->rb, req->f, results, time_now());
+	json_object_set_new(a->doc, "plan_hash", json_incref(
+	    json_object_get(plan, "hash")));
+	json_object_set_new(a->doc, "symptom_holds", json_incref(
+	    json_object_get(json_object_get(plan, "symptom"), "holds")));
+	json_object_set_new(a->doc, "plan", plan);
+	json_object_set_new(a->doc, "probes", list);
+	a->plan = plan;
+}
+
+static enum fix_result
+refuse(struct apply *a, enum fix_result r, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static enum fix_result
+refuse(struct apply *a, enum fix_result r, const char *fmt, ...)
+{
+	va_list ap;
+	char *why;
+
+	va_start(ap, fmt);
+	why = xvasprintf(fmt, ap);
+	va_end(ap);
+	json_object_set_new(a->doc, "refused", json_string(why));
+	json_object_set_new(a->doc, "outcome", json_string(
+	    r == FIX_NOTHING_TO_FIX ? "nothing to fix" : "refused"));
+	free(why);
+	return r;
+}
+
+static enum fix_result
+store_failed(struct apply *a, char *err)
+{
+	json_object_set_new(a->doc, "error", json_string(err));
+	json_object_set_new(a->doc, "outcome", json_string("error"));
+	free(err);
+	return FIX_ERROR;
+}
+
+static const struct step *
+first_dangerous(const struct failure *f)
+{
+	size_t i;
+
+	for (i = 0; i < f->nfix; i++) {
+		if (f->fix[i].dangerous != NULL)
+			return &f->fix[i];
+	}
+	for (i = 0; i < f->non_failure; i++) {
+		if (f->on_failure[i].dangerous != NULL)
+			return &f->on_failure[i];
+	}
+	return NULL;
+}
+
+/* The first guard that does not hold, or NULL. */
+static const char *
+failing_guard(json_t *plan)
+{
+	json_t *g;
+	size_t i;
+
+	json_array_foreach(json_object_get(plan, "guard"), i, g) {
+		if (!json_is_true(json_object_get(g, "holds")))
+			return json_string_value(json_object_get(g, "if"));
+	}
+	return NULL;
+}
+
+/* The gates that need no person, in order (docs/safety.md). */
+static enum fix_result
+apply_gates(struct apply *a)
+{
+	const struct fix_request *req = a->req;
+	const struct failure *f = req->f;
+	const char *hash = json_string_value(json_object_get(a->plan,
+	    "hash"));
+	const struct step *danger;
+	const char *guard;
+	char *err = NULL, window[32];
+	long count;
+
+	if (f->nfix == 0)
+		return refuse(a, FIX_REFUSED, "%s has no automated fix: follow "
+		    "its diagnosis", f->id);
+	if (req->plan_hash != NULL && (strlen(req->plan_hash) < 6 ||
+	    strncmp(hash, req->plan_hash, strlen(req->plan_hash)) != 0))
+		return refuse(a, FIX_REFUSED, "the plan has changed since %s "
+		    "was shown (it is %.12s now): review the new plan and "
+		    "apply that one", req->plan_hash, hash);
+	if (!json_is_true(json_object_get(a->doc, "symptom_holds")))
+		return refuse(a, FIX_NOTHING_TO_FIX, "the symptom (%s) does "
+		    "not hold now", expr_source(f->when));
+	if ((guard = failing_guard(a->plan)) != NULL)
+		return refuse(a, FIX_REFUSED, "the guard %s does not hold",
+		    guard);
+	if (store_fix_count(req->store, req->rb->id, f->id,
+	    time_now() - f->apply_window, &count, &err) != 0)
+		return store_failed(a, err);
+	duration_format(f->apply_window, window, sizeof(window));
+	if (count >= f->max_applies)
+		return refuse(a, FIX_REFUSED, "%s was applied %ld time%s in "
+		    "the last %s (max_applies: %d): a fix that keeps "
+		    "working is not working; escalate%s%s", f->id, count,
+		    count == 1 ? "" : "s", window, f->max_applies,
+		    req->rb->escalation.contact != NULL ? " to " : "",
+		    req->rb->escalation.contact != NULL ?
+		    req->rb->escalation.contact : "");
+	danger = first_dangerous(f);
+	if (danger != NULL && !req->allow_dangerous)
+		return refuse(a, FIX_REFUSED, "a step is dangerous (%s): "
+		    "it needs --allow-dangerous and the failure id typed to "
+		    "confirm", danger->dangerous);
+	return FIX_PLANNED;
+}
+
+/* Asks (through req->confirm) and, when a person was asked, probes again:
+ * the state must not have moved while they read. */
+static enum fix_result
+apply_confirm(struct apply *a)
+{
+	const struct fix_request *req = a->req;
+	const char *refusal = NULL;
+	char shown[65];
+	int asked;
+
+	if (req->confirm == NULL)
+		return FIX_PLANNED;
+	asked = req->confirm(req->arg, a->plan, first_dangerous(req->f) !=
+	    NULL, &refusal);
+	if (asked < 0)
+		return refuse(a, FIX_REFUSED, "%s", refusal != NULL ?
+		    refusal : "not confirmed");
+	if (req->engine->interrupted != NULL && *req->engine->interrupted)
+		return refuse(a, FIX_REFUSED, "interrupted before any step "
+		    "ran");
+	if (asked == 0)
+		return FIX_PLANNED;
+	snprintf(shown, sizeof(shown), "%s", json_string_value(
+	    json_object_get(a->plan, "hash")));
+	apply_probe(a);
+	if (!json_is_true(json_object_get(a->doc, "symptom_holds")))
+		return refuse(a, FIX_NOTHING_TO_FIX, "the symptom (%s) "
+		    "stopped holding while confirming",
+		    expr_source(req->f->when));
+	if (strcmp(shown, json_string_value(json_object_get(a->plan,
+	    "hash"))) != 0)
+		return refuse(a, FIX_REFUSED, "the state changed while "
+		    "confirming (plan %.12s is now %.12s): review the new "
+		    "plan", shown, json_string_value(json_object_get(a->plan,
+		    "hash")));
+	return FIX_PLANNED;
+}
+
+static int
+hook_step_done(void *arg, const char *phase, json_t *result)
+{
+	struct apply *a = arg;
+	const struct fix_hooks *user = a->req->hooks;
+	char *err = NULL;
+
+	if (store_incident_event(a->req->store, a->incident, "step",
+	    time_now(), result, &err) != 0) {
+		store_failed(a, err);
+		return -1;
+	}
+	if (user != NULL && user->step_done != NULL)
+		return user->step_done(user->arg, phase, result);
+	return 0;
+}
+
+static void
+hook_step_start(void *arg, const char *phase, size_t i, json_t *plan)
+{
+	struct apply *a = arg;
+	const struct fix_hooks *user = a->req->hooks;
+
+	if (user != NULL && user->step_start != NULL)
+		user->step_start(user->arg, phase, i, plan);
+}
+
+/* Opens the incident with what was known before anything changed. */
+static int
+apply_open_incident(struct apply *a, char **err)
+{
+	const struct fix_request *req = a->req;
+	const struct failure *f = req->f;
+	char sum[65];
+	json_t *body, *ev;
+
+	ev = fix_evidence(req->rb, &f, 1, req->engine);
+	sha256_hex(req->rb->source, strlen(req->rb->source), sum);
+	body = json_pack("{s:s?, s:s, s:{s:s, s:b}, s:O, s:O, s:O, s:O, "
+	    "s:s, s:s, s:I, s:s, s:s, s:s}", "title", f->title, "layer",
+	    f->layer, "symptom", "when", expr_source(f->when), "holds", 1,
+	    "plan_hash", json_object_get(a->plan, "hash"), "plan", a->plan,
+	    "probes", json_object_get(a->doc, "probes"), "evidence",
+	    json_array_get(ev, 0), "operator", req->operator, "host",
+	    req->host, "pid", (json_int_t)getpid(), "runbook_path",
+	    req->rb->path, "runbook_sha256", sum, "triage", TRIAGE_VERSION);
+	json_decref(ev);
+	runbook_redact_json(req->rb, body);
+	if (store_incident_open(req->store, req->rb->id, f->id, time_now(),
+	    body, &a->incident, err) != 0) {
+		json_decref(body);
+		return -1;
+	}
+	json_decref(body);
+	json_object_set_new(a->doc, "incident", json_integer(a->incident));
+	return 0;
+}
+
+/* Runs the steps and verify inside the lock, recording each stage. */
+static enum fix_result
+apply_run(struct apply *a)
+{
+	const struct fix_request *req = a->req;
+	struct fix_hooks hooks = { hook_step_start, hook_step_done, a };
+	enum fix_outcome o;
+	json_t *verdict;
+	char *err = NULL;
+	int resolved;
+
+	if (apply_open_incident(a, &err) != 0)
+		return store_failed(a, err);
+	json_object_set_new(a->doc, "applied", json_true());
+	o = fix_run_steps(req->rb, req->f, req->engine, &hooks,
+	    json_object_get(a->doc, "steps"));
+	if (o == FIX_STEPS_ABORTED)
+		return FIX_ERROR;
+	if (o == FIX_STEPS_INTERRUPTED) {
+		json_object_set_new(a->doc, "outcome",
+		    json_string("interrupted"));
+		if (store_incident_event(req->store, a->incident,
+		    "interrupted", time_now(), json_pack("{s:s}", "during",
+		    "steps"), &err) != 0)
+			return store_failed(a, err);
+		return FIX_INTERRUPTED;
+	}
+	if (o == FIX_STEPS_FAILED) {
+		/* The incident stays open: a person has to look. */
+		json_object_set_new(a->doc, "outcome", json_string("failed"));
+		if (store_incident_event(req->store, a->incident, "stopped",
+		    time_now(), json_pack("{s:s}", "reason", "a step failed"),
+		    &err) != 0)
+			return store_failed(a, err);
+		return FIX_UNRESOLVED;
+	}
+	verdict = fix_verify(req->rb, req->f, req->engine,
+	    req->verify_attempt, req->arg);
+	runbook_redact_json(req->rb, verdict);
+	json_object_set(a->doc, "verify", verdict);
+	resolved = json_is_true(json_object_get(verdict, "ok"));
+	if (store_incident_event(req->store, a->incident, "verify",
+	    time_now(), verdict, &err) != 0) {
+		json_decref(verdict);
+		return store_failed(a, err);
+	}
+	json_decref(verdict);
+	if (req->engine->interrupted != NULL && *req->engine->interrupted &&
+	    !resolved) {
+		json_object_set_new(a->doc, "outcome",
+		    json_string("interrupted"));
+		if (store_incident_event(req->store, a->incident,
+		    "interrupted", time_now(), json_pack("{s:s}", "during",
+		    "verify"), &err) != 0)
+			return store_failed(a, err);
+		return FIX_INTERRUPTED;
+	}
+	json_object_set_new(a->doc, "outcome", json_string(resolved ?
+	    "resolved" : "unresolved"));
+	if (resolved && store_incident_event(req->store, a->incident,
+	    "closed", time_now(), json_pack("{s:s}", "outcome", "resolved"),
+	    &err) != 0)
+		return store_failed(a, err);
+	return resolved ? FIX_RESOLVED : FIX_UNRESOLVED;
+}
+
+enum fix_result
+fix_apply(const struct fix_request *req, json_t **doc)
+{
+	struct apply a = { req, NULL, 0, NULL, NULL };
+	struct store_holder me = { req->operator, req->host, (long)getpid(),
+		time_now() };
+	enum fix_result r;
+	json_t *held = NULL;
+	char *err = NULL;
+	int locked;
+
+	a.doc = json_pack("{s:i, s:s, s:s, s:n, s:n, s:n, s:b, s:n, s:[], "
+	    "s:n, s:n, s:s}", "schema", 1, "runbook", req->rb->id,
+	    "failure", req->f->id, "plan_hash", "symptom_holds", "plan",
+	    "applied", 0, "refused", "steps", "verify", "incident",
+	    "outcome", "planned");
+	*doc = a.doc;
+	if (!req->apply) {
+		apply_probe(&a);
+		if (req->planned != NULL)
+			req->planned(req->arg, a.doc);
+		json_decref(a.by_id);
+		return FIX_PLANNED;
+	}
+	/* The lock first: every check below must still be true when the
+	 * first step runs, and only the lock holder may change the stack. */
+	locked = store_lock(req->store, req->rb->id, &me, &held, &err);
+	if (locked < 0)
+		return store_failed(&a, err);
+	if (locked == 1) {
+		r = refuse(&a, FIX_REFUSED, "another fix of %s is running: "
+		    "%s (pid %" JSON_INTEGER_FORMAT " on %s) has held the "
+		    "lock since %s", req->rb->id, json_string_value(
+		    json_object_get(held, "who")), json_integer_value(
+		    json_object_get(held, "pid")), json_string_value(
+		    json_object_get(held, "host")), json_string_value(
+		    json_object_get(held, "since")));
+		json_object_set_new(a.doc, "lock", held);
+		return r;
+	}
+	if (held != NULL)
+		json_object_set_new(a.doc, "lock_taken_over", held);
+	apply_probe(&a);
+	if (req->planned != NULL)
+		req->planned(req->arg, a.doc);
+	r = apply_gates(&a);
+	if (r == FIX_PLANNED)
+		r = apply_confirm(&a);
+	if (r == FIX_PLANNED)
+		r = apply_run(&a);
+	if (store_unlock(req->store, req->rb->id, &me, &err) != 0) {
+		if (r != FIX_ERROR)
+			r = store_failed(&a, err);
+		else
+			free(err);
+	}
+	json_decref(a.by_id);
+	return r;
 }

@@ -36,10 +36,14 @@ char *fix_step_command(const struct probe *p);
 json_t *fix_plan(const struct runbook *rb, const struct failure *f,
     json_t *by_id, double now);
 
-/* fix_plan_print: the plan as an operator reads it, on out; show_hash adds
- * the first 12 digits of its hash to the heading. */
+#define FIX_PRINT_HASH 1u	/* the first 12 digits of the hash, and
+				 * --plan in the command that applies it */
+#define FIX_PRINT_APPLYING 2u	/* being applied: not a dry run */
+
+/* fix_plan_print: the plan as an operator reads it, on out (flags:
+ * FIX_PRINT_*). */
 void fix_plan_print(FILE *out, json_t *plan, const struct style *st,
-    int show_hash);
+    unsigned flags);
 
 /* fix_evidence: runs the evidence steps of fs[0..n) concurrently
  * (read-only) and returns a new array holding, for each failure, the
@@ -48,47 +52,27 @@ json_t *fix_evidence(const struct runbook *rb,
     const struct failure *const *fs, size_t n,
     const struct engine_opts *opts);
 
-/* What fix_run_steps tells its caller as it goes. */
+/* What fix_apply tells its caller as the steps run. */
 struct fix_hooks {
 	/* Before step i (0-based) of phase ("fix" or "on_failure") runs;
 	 * plan is its entry in the plan. */
 	void (*step_start)(void *arg, const char *phase, size_t i,
 	    json_t *plan);
-	/* After it ran: result is its entry in the "steps" list (see
-	 * fix_run_steps). Return -1 to stop the run (the store could not
-	 * record it). */
+	/* After it ran: result is its entry in the fix document's "steps":
+	 * "phase", "step", "command", "argv", "host", "ok", "state",
+	 * "reason", "exit", "duration_ms", "output" (stdout), "stderr",
+	 * "truncated". Return -1 to stop the run. */
 	int (*step_done)(void *arg, const char *phase, json_t *result);
 	void *arg;
 };
 
-/* The end of fix_run_steps. */
-enum fix_outcome {
-	FIX_STEPS_OK,		/* every step ran and succeeded (or may fail) */
-	FIX_STEPS_FAILED,	/* a step failed: the rest did not run, and
-				 * on_failure did */
-	FIX_STEPS_INTERRUPTED,	/* *interrupted was set: the running step's
-				 * process group was killed */
-	FIX_STEPS_ABORTED,	/* a hook returned -1 */
-};
+/* fix_probes: the probes a fix reads: f's verify probes, those its
+ * symptom reads, with_guard those its guard reads, and what they need, as
+ * a heap array of *n (NULL-ended) pointers into rb, in runbook order. */
+struct probe **fix_probes(const struct runbook *rb, const struct failure *f,
+    int with_guard, size_t *n);
 
-/* fix_run_steps: runs the fix steps of f in order, each alone under its
- * timeout in its own process group, and appends to steps (an array) one
- * object per step run: "phase", "step", "command", "argv", "host", "ok",
- * "state", "reason", "exit", "duration_ms", "output" (stdout), "stderr",
- * "truncated". A failed step stops the run unless it has
- * continue_on_error; then the on_failure steps run (all of them, whatever
- * they return). opts->interrupted stops it at once. Redacted. */
-enum fix_outcome fix_run_steps(const struct runbook *rb,
-    const struct failure *f, const struct engine_opts *opts,
-    const struct fix_hooks *hooks, json_t *steps);
-
-/* fix_verify_probes: the probes verify runs: f's verify probes, those its
- * symptom reads, and what they need, as a heap array of *n (NULL-ended)
- * pointers into rb. */
-struct probe **fix_verify_probes(const struct runbook *rb,
-    const struct failure *f, size_t *n);
-
-/* fix_verify: re-runs fix_verify_probes until every verify probe is ok
+/* fix_verify: re-runs fix_probes (without the guard's) until every verify probe is ok
  * and the symptom no longer holds, or verify_timeout passes (attempts
  * back off from 1 s to 5 s; the last ends by the deadline). Returns a new
  * object: "ok", "attempts", "symptom_holds", "failing" (ids of verify
@@ -97,5 +81,60 @@ struct probe **fix_verify_probes(const struct runbook *rb,
 json_t *fix_verify(const struct runbook *rb, const struct failure *f,
     const struct engine_opts *opts,
     void (*attempt)(void *arg, json_t *verdict), void *arg);
+
+/*
+ * Applying: the one path from a runbook to a mutation (docs/safety.md).
+ */
+
+struct store;
+
+/* How fix_apply ended; cmd-fix maps it to the exit code. */
+enum fix_result {
+	FIX_PLANNED,		/* dry run: the plan only */
+	FIX_RESOLVED,		/* applied; verify is green */
+	FIX_NOTHING_TO_FIX,	/* the symptom does not hold: nothing ran */
+	FIX_REFUSED,		/* a gate said no: nothing ran */
+	FIX_UNRESOLVED,		/* a step failed, or verify stayed red */
+	FIX_INTERRUPTED,	/* stopped by a signal */
+	FIX_ERROR,		/* the store failed: see the doc's "error" */
+};
+
+struct fix_request {
+	const struct runbook *rb;
+	const struct failure *f;
+	int apply;			/* 0: plan only */
+	struct store *store;		/* required when apply */
+	const char *operator;		/* "user@host" */
+	const char *host;
+	const struct engine_opts *engine;	/* jobs, interrupted */
+	const char *plan_hash;		/* NULL, or the plan (a prefix of
+					 * its hash) the operator approved */
+	int allow_dangerous;
+	/* Asked once every gate passed, before anything runs; dangerous is
+	 * 1 when a step is. Returns 0 to go on without having asked anyone,
+	 * 1 to go on after asking a person (the state is then probed again
+	 * and must not have drifted), or -1 with *refusal set (static) to
+	 * refuse. NULL: go on. */
+	int (*confirm)(void *arg, json_t *plan, int dangerous,
+	    const char **refusal);
+	/* Called with the plan (and refused, NULL or why) once made. */
+	void (*planned)(void *arg, json_t *doc);
+	const struct fix_hooks *hooks;	/* step progress, or NULL */
+	void (*verify_attempt)(void *arg, json_t *verdict);
+	void *arg;			/* for the callbacks */
+};
+
+/* fix_apply: with req->apply 0, probes what the fix reads and makes the
+ * plan. With apply 1, takes the runbook's fix lock, probes, makes the plan,
+ * and passes every gate in order (an automated fix exists; the plan
+ * approved with --plan has not drifted; the symptom holds, else nothing to
+ * fix; the guard holds; the rate limit; --allow-dangerous for a dangerous
+ * step; confirm), then opens an incident, gathers the evidence, runs the
+ * steps, verifies and records each stage in the store, and releases the
+ * lock. *doc is the fix document of DESIGN.md section 5 (schema,
+ * runbook, failure, plan_hash, symptom_holds, plan, applied, refused,
+ * steps, verify, incident, outcome). Never runs a step when it returns
+ * anything but FIX_RESOLVED, FIX_UNRESOLVED or FIX_INTERRUPTED. */
+enum fix_result fix_apply(const struct fix_request *req, json_t **doc);
 
 #endif

@@ -11,6 +11,7 @@
 
 extern const struct cmd_entry cmd_diagnose_entry;
 extern const struct cmd_entry cmd_check_entry;
+extern const struct cmd_entry cmd_fix_entry;
 extern const struct cmd_entry cmd_lint_entry;
 extern const struct cmd_entry cmd_render_entry;
 
@@ -18,6 +19,7 @@ extern const struct cmd_entry cmd_render_entry;
 static const struct cmd_entry *const commands[] = {
 	&cmd_diagnose_entry,
 	&cmd_check_entry,
+	&cmd_fix_entry,
 	&cmd_lint_entry,
 	&cmd_render_entry,
 	NULL,

@@ -5,7 +5,9 @@
  * PostgreSQL backend will implement the same table of operations.
  *
  * Everything handed to the store must already be redacted: it stores what
- * it is given. Times are seconds since the epoch (double). Every function
+ * it is given. Times are seconds since the epoch (double). A json_t handed
+ * in (a body) is borrowed: the caller keeps and frees its reference; one
+ * handed back is new and the caller's to free. Every function
  * that can fail returns -1 (or NULL) with *err set to a heap message that
  * names the store's path and what failed, for the caller to print and
  * free. */
@@ -108,9 +110,11 @@ int store_fix_count(struct store *s, const char *runbook,
     const char *failure, double since, long *count, char **err);
 
 /* store_verify_chain: recomputes the hash chain. 0 with *report
- * {"ok": true, "events": N}, or 0 with {"ok": false, "events": N,
- * "first_bad": SEQ, "reason": "..."} when a row was edited, deleted or
- * reordered; -1 when the store cannot be read. */
+ * {"ok": true, "events": N, "head": HASH}, or 0 with {"ok": false,
+ * "events": N, "first_bad": SEQ, "reason": "..."} when a row was edited,
+ * deleted or reordered; -1 when the store cannot be read. head is the
+ * newest event's hash (null when none): a copy kept elsewhere shows a
+ * later truncation, which the chain alone cannot (docs/store.md). */
 int store_verify_chain(struct store *s, json_t **report, char **err);
 
 /* ---- probe samples and state changes ---- */
