@@ -674,6 +674,17 @@ apply_confirm(struct apply *a)
 	return FIX_PLANNED;
 }
 
+/* Appends an event of kind to the incident; takes body. */
+static int
+apply_event(struct apply *a, const char *kind, json_t *body, char **err)
+{
+	int rc = store_incident_event(a->req->store, a->incident, kind,
+	    time_now(), body, err);
+
+	json_decref(body);
+	return rc;
+}
+
 static int
 hook_step_done(void *arg, const char *phase, json_t *result)
 {
@@ -681,8 +692,7 @@ hook_step_done(void *arg, const char *phase, json_t *result)
 	const struct fix_hooks *user = a->req->hooks;
 	char *err = NULL;
 
-	if (store_incident_event(a->req->store, a->incident, "step",
-	    time_now(), result, &err) != 0) {
+	if (apply_event(a, "step", json_incref(result), &err) != 0) {
 		store_failed(a, err);
 		return -1;
 	}
@@ -753,8 +763,7 @@ apply_run(struct apply *a)
 	if (o == FIX_STEPS_INTERRUPTED) {
 		json_object_set_new(a->doc, "outcome",
 		    json_string("interrupted"));
-		if (store_incident_event(req->store, a->incident,
-		    "interrupted", time_now(), json_pack("{s:s}", "during",
+		if (apply_event(a, "interrupted", json_pack("{s:s}", "during",
 		    "steps"), &err) != 0)
 			return store_failed(a, err);
 		return FIX_INTERRUPTED;
@@ -762,9 +771,8 @@ apply_run(struct apply *a)
 	if (o == FIX_STEPS_FAILED) {
 		/* The incident stays open: a person has to look. */
 		json_object_set_new(a->doc, "outcome", json_string("failed"));
-		if (store_incident_event(req->store, a->incident, "stopped",
-		    time_now(), json_pack("{s:s}", "reason", "a step failed"),
-		    &err) != 0)
+		if (apply_event(a, "stopped", json_pack("{s:s}", "reason",
+		    "a step failed"), &err) != 0)
 			return store_failed(a, err);
 		return FIX_UNRESOLVED;
 	}
@@ -773,27 +781,21 @@ apply_run(struct apply *a)
 	runbook_redact_json(req->rb, verdict);
 	json_object_set(a->doc, "verify", verdict);
 	resolved = json_is_true(json_object_get(verdict, "ok"));
-	if (store_incident_event(req->store, a->incident, "verify",
-	    time_now(), verdict, &err) != 0) {
-		json_decref(verdict);
+	if (apply_event(a, "verify", verdict, &err) != 0)
 		return store_failed(a, err);
-	}
-	json_decref(verdict);
 	if (req->engine->interrupted != NULL && *req->engine->interrupted &&
 	    !resolved) {
 		json_object_set_new(a->doc, "outcome",
 		    json_string("interrupted"));
-		if (store_incident_event(req->store, a->incident,
-		    "interrupted", time_now(), json_pack("{s:s}", "during",
+		if (apply_event(a, "interrupted", json_pack("{s:s}", "during",
 		    "verify"), &err) != 0)
 			return store_failed(a, err);
 		return FIX_INTERRUPTED;
 	}
 	json_object_set_new(a->doc, "outcome", json_string(resolved ?
 	    "resolved" : "unresolved"));
-	if (resolved && store_incident_event(req->store, a->incident,
-	    "closed", time_now(), json_pack("{s:s}", "outcome", "resolved"),
-	    &err) != 0)
+	if (resolved && apply_event(a, "closed", json_pack("{s:s}",
+	    "outcome", "resolved"), &err) != 0)
 		return store_failed(a, err);
 	return resolved ? FIX_RESOLVED : FIX_UNRESOLVED;
 }
