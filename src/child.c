@@ -77,7 +77,9 @@ child_on_pipe(void *arg, int fd, unsigned events)
 
 	(void)events;
 	if (pipe_drain(fd, b)) {
-		loop_io_del(s->loop, fd);
+		/* Our end is close-on-exec and never dup'ed: closing it
+		 * takes it out of epoll. */
+		loop_io_forget(s->loop, fd);
 		close(fd);
 		*fdp = -1;
 	}
@@ -91,10 +93,14 @@ child_on_exit(void *arg, int fd, unsigned events)
 
 	(void)events;
 	/* The pidfd is readable only once the leader has exited; should
-	 * its status be lost (someone else reaped it), still stop waiting. */
+	 * its status be lost (someone else reaped it), still stop waiting.
+	 * Then it has served (the rest goes by pid): closed, it leaves
+	 * epoll without a call of its own. */
 	if (proc_poll(&s->proc) != 1)
 		s->proc.exited = 1;
-	loop_io_del(s->loop, fd);
+	loop_io_forget(s->loop, fd);
+	close(fd);
+	s->proc.pidfd = -1;
 	child_check_done(s);
 }
 

@@ -9,6 +9,8 @@
 #include "engine.h"
 #include "expr.h"
 #include "runbook.h"
+#include "util/buf.h"
+#include "util/jsonout.h"
 #include "util/timeutil.h"
 #include "util/xmalloc.h"
 
@@ -18,6 +20,7 @@ static const struct option_spec check_options[] = {
 	    "they need", "LAYER|PROBE,..." },
 	{ "jobs", 'j', OPT_INT, "run at most N probes at once (default 128)",
 	    "N" },
+	CMD_RECORD_OPTIONS,
 	{ NULL, 0, OPT_FLAG, NULL, NULL },
 };
 
@@ -194,37 +197,113 @@ print_table(const struct runbook *rb, json_t *list, const struct style *st)
 	json_decref(layers);
 }
 
+/* --json: each result is written into the text of the "probes" array as
+ * soon as the engine hands it over, and freed, so that a large runbook
+ * holds text rather than trees (building, touching and freeing the tree of
+ * every result was most of the cost of --json). The text is kept in
+ * chunks of the heap's size, so that it fits where freed trees were
+ * instead of asking the system for new pages, and nothing is copied as it
+ * grows. The document is the one cmd_print_json would print of
+ * {"schema", "runbook", "status", "probes": [results...]}. */
+#define CHECK_JSON_CHUNK (32u * 1024u)
+
+struct check_json {
+	struct buf *chunks;	/* the array's items and separators */
+	size_t nchunks;
+	size_t n;		/* results */
+	json_t *keep;		/* NULL, or every result (for --record) */
+};
+
+static void
+check_json_take(void *arg, size_t i, json_t *result)
+{
+	struct check_json *cj = arg;
+	struct buf *b = cj->nchunks > 0 ? &cj->chunks[cj->nchunks - 1] :
+	    NULL;
+
+	(void)i;
+	if (b == NULL || b->len >= CHECK_JSON_CHUNK * 7 / 8) {
+		cj->chunks = xreallocarray(cj->chunks, cj->nchunks + 1,
+		    sizeof(*cj->chunks));
+		b = &cj->chunks[cj->nchunks++];
+		buf_init(b, 0);
+		buf_reserve(b, CHECK_JSON_CHUNK - 64);
+	}
+	buf_puts(b, cj->n++ > 0 ? ",\n    " : "\n    ");
+	jsonout_append(b, result, 2);
+	if (cj->keep != NULL)
+		json_array_append(cj->keep, result);
+	json_decref(result);
+}
+
+/* keep: NULL, or an array that gets every result too. */
+static int
+check_json(struct cmd_ctx *ctx, const struct runbook *rb,
+    enum probe_state *worst, json_t *keep)
+{
+	struct check_json cj = { NULL, 0, 0, keep };
+	json_t *id = json_string(rb->id);
+	struct buf head;
+	size_t i;
+	int rc;
+
+	rc = cmd_run_probes_each(ctx, rb, check_json_take, &cj, worst);
+	if (rc == 0) {
+		buf_init(&head, 0);
+		buf_puts(&head, "{\n  \"schema\": 1,\n  \"runbook\": ");
+		jsonout_append(&head, id, 1);
+		buf_printf(&head, ",\n  \"status\": \"%s\",\n  \"probes\": [",
+		    probe_state_name(*worst));
+		fwrite(head.data, 1, head.len, stdout);
+		buf_dispose(&head);
+		for (i = 0; i < cj.nchunks; i++)
+			fwrite(cj.chunks[i].data, 1, cj.chunks[i].len, stdout);
+		fputs(cj.n > 0 ? "\n  ]\n}\n" : "]\n}\n", stdout);
+	}
+	for (i = 0; i < cj.nchunks; i++)
+		buf_dispose(&cj.chunks[i]);
+	free(cj.chunks);
+	json_decref(id);
+	return rc;
+}
+
 static int
 cmd_check_exec(struct cmd_ctx *ctx)
 {
 	struct runbook *rb = NULL;
-	json_t *list;
+	json_t *list = NULL;
 	enum probe_state worst;
 	double t0 = time_mono();
 	struct style st = cmd_style(ctx);
+	int rc;
 
 	if (cmd_load_runbook(ctx, &rb) != 0)
 		return EXIT_UNKNOWN;
-	if (cmd_run_probes(ctx, rb, &list) != 0) {
+	if (cmd_opt(ctx, "json") != NULL) {
+		if (cmd_opt(ctx, "record") != NULL)
+			list = json_array();
+		rc = check_json(ctx, rb, &worst, list);
+	} else {
+		rc = cmd_run_probes(ctx, rb, &list);
+		if (rc == 0) {
+			worst = engine_worst(list);
+			print_summary(rb, list, worst, time_mono() - t0, &st);
+			print_table(rb, list, &st);
+		}
+	}
+	if (rc != 0) {
+		json_decref(list);
 		runbook_free(rb);
 		return EXIT_UNKNOWN;
-	}
-	worst = engine_worst(list);
-	if (cmd_opt(ctx, "json") != NULL) {
-		json_t *doc = json_pack("{s:i, s:s, s:s, s:O}", "schema", 1,
-		    "runbook", rb->id, "status", probe_state_name(worst),
-		    "probes", list);
-
-		cmd_print_json(doc);
-		json_decref(doc);
-	} else {
-		print_summary(rb, list, worst, time_mono() - t0, &st);
-		print_table(rb, list, &st);
 	}
 	if (*ctx->interrupted)
 		fprintf(stderr, "triage check: interrupted\n");
 	fflush(stdout);
+	/* A run that was cut short is not a sample of the stack. */
+	rc = *ctx->interrupted ? EXIT_UNKNOWN : exit_code(worst);
+	if (!*ctx->interrupted && cmd_record(ctx, rb, list) != 0)
+		rc = EXIT_UNKNOWN;
 	json_decref(list);
 	runbook_free(rb);
-	return *ctx->interrupted ? EXIT_UNKNOWN : exit_code(worst);
+	return rc;
 }

@@ -30,6 +30,7 @@ static const struct option_spec diagnose_options[] = {
 	{ "bundle", 0, OPT_STRING, "write the escalation bundle to PATH (a "
 	    "directory, or .tar.gz), even when a failure mode matched",
 	    "PATH" },
+	CMD_RECORD_OPTIONS,
 	{ NULL, 0, OPT_FLAG, NULL, NULL },
 };
 
@@ -367,7 +368,7 @@ cmd_diagnose_exec(struct cmd_ctx *ctx)
 	json_t *list, *by_id, *doc, *diag, *f;
 	const char *status;
 	size_t i;
-	int rc;
+	int rc, recorded = 0;
 
 	if (which == NULL)
 		which = "top";
@@ -406,6 +407,8 @@ cmd_diagnose_exec(struct cmd_ctx *ctx)
 	    engine_worst(list) != STATE_WARNING)))
 		escalate(ctx, rb, doc, bundle);
 	runbook_redact_json(rb, doc);
+	if (!*ctx->interrupted && cmd_record(ctx, rb, list) != 0)
+		recorded = -1;
 	if (cmd_opt(ctx, "json") != NULL)
 		cmd_print_json(doc);
 	else
@@ -415,6 +418,8 @@ cmd_diagnose_exec(struct cmd_ctx *ctx)
 	    strcmp(status, "unmatched") == 0 ? EXIT_WARNING : EXIT_OK;
 	if (*ctx->interrupted) {
 		fprintf(stderr, "triage diagnose: interrupted\n");
+		rc = EXIT_UNKNOWN;
+	} else if (recorded != 0) {
 		rc = EXIT_UNKNOWN;
 	}
 	json_decref(doc);

@@ -9,7 +9,11 @@
 
 #include "diag.h"
 #include "engine.h"
+#include "record.h"
 #include "runbook.h"
+#include "store.h"
+#include "util/buf.h"
+#include "util/jsonout.h"
 #include "util/xmalloc.h"
 
 static const struct option_spec common_options[] = {
@@ -367,12 +371,12 @@ progress(void *arg, size_t done, size_t total, const struct probe *p,
 }
 
 int
-cmd_run_probes(struct cmd_ctx *ctx, const struct runbook *rb, json_t **out)
+cmd_run_probes_each(struct cmd_ctx *ctx, const struct runbook *rb,
+    engine_result_fn take, void *take_arg, enum probe_state *worst)
 {
 	struct engine_opts opts = { 0 };
 	char *selected = xcalloc(rb->nprobes + 1, 1);
 	struct probe **probes;
-	json_t *results, *list;
 	size_t i, n = 0;
 
 	if (select_probes(rb, ctx->cmd->name, cmd_opt(ctx, "only"),
@@ -389,14 +393,30 @@ cmd_run_probes(struct cmd_ctx *ctx, const struct runbook *rb, json_t **out)
 	opts.interrupted = ctx->interrupted;
 	if (ctx->progress && cmd_opt(ctx, "json") == NULL)
 		opts.progress = progress;
-	results = engine_run(rb, probes, n, &opts);
-	list = json_array();
-	for (i = 0; i < n; i++)
-		json_array_append(list, json_object_get(results,
-		    probes[i]->id));
-	json_decref(results);
+	*worst = engine_run_each(rb, probes, n, &opts, take, take_arg);
 	free(probes);
 	free(selected);
+	return 0;
+}
+
+/* cmd_run_probes' hand-over: results arrive in runbook order. */
+static void
+append_result(void *arg, size_t i, json_t *result)
+{
+	(void)i;
+	json_array_append_new(arg, result);
+}
+
+int
+cmd_run_probes(struct cmd_ctx *ctx, const struct runbook *rb, json_t **out)
+{
+	json_t *list = json_array();
+	enum probe_state worst;
+
+	if (cmd_run_probes_each(ctx, rb, append_result, list, &worst) != 0) {
+		json_decref(list);
+		return -1;
+	}
 	*out = list;
 	return 0;
 }
@@ -416,9 +436,15 @@ cmd_results_by_id(json_t *list)
 void
 cmd_print_json(json_t *doc)
 {
-	json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
-	    JSON_REAL_PRECISION(9));
-	putchar('\n');
+	struct buf b;
+
+	buf_init(&b, 0);
+	/* As json_dumpf: a document is an object or an array. */
+	if (json_is_object(doc) || json_is_array(doc))
+		jsonout_append(&b, doc, 0);
+	buf_putc(&b, '\n');
+	fwrite(b.data, 1, b.len, stdout);
+	buf_dispose(&b);
 }
 
 struct style
@@ -431,4 +457,25 @@ cmd_style(const struct cmd_ctx *ctx)
 	static const struct style off = { "", "", "", "", "", "", "" };
 
 	return ctx->color ? on : off;
+}
+
+int
+cmd_record(struct cmd_ctx *ctx, const struct runbook *rb, json_t *results)
+{
+	struct store *s = NULL;
+	char *err = NULL;
+	int rc;
+
+	if (cmd_opt(ctx, "record") == NULL)
+		return 0;
+	rc = store_open(cmd_opt(ctx, "store"), &s, &err);
+	if (rc == 0)
+		rc = record_results(s, rb->id, results, &err);
+	if (rc != 0) {
+		fprintf(stderr, "triage %s: --record: %s\n", ctx->cmd->name,
+		    err);
+		free(err);
+	}
+	store_close(s);
+	return rc;
 }

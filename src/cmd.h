@@ -7,6 +7,8 @@
 #include <signal.h>
 #include <stdio.h>
 
+#include "engine.h"
+
 struct diags;
 struct runbook;
 
@@ -103,6 +105,28 @@ int cmd_load_runbook(struct cmd_ctx *ctx, struct runbook **out);
  * Prints the problem and returns -1 when --only names nothing. */
 int cmd_run_probes(struct cmd_ctx *ctx, const struct runbook *rb,
     json_t **out);
+
+/* cmd_run_probes_each: cmd_run_probes, but each result goes to take as
+ * engine_run_each hands it over (runbook order, as soon as it and those
+ * before it are final), and none is kept here: for commands that write
+ * results out as they come. *worst: the worst state of them all. Prints
+ * the problem and returns -1 when --only names nothing. */
+int cmd_run_probes_each(struct cmd_ctx *ctx, const struct runbook *rb,
+    engine_result_fn take, void *take_arg, enum probe_state *worst);
+
+/* cmd_record: with --record, stores results (an array of redacted probe
+ * results) as samples of rb in the store that --store names (default:
+ * store_default_path()). 0 (also without --record), or -1 after printing
+ * the problem. */
+int cmd_record(struct cmd_ctx *ctx, const struct runbook *rb,
+    json_t *results);
+
+/* The options of cmd_record, for a command's option table. */
+#define CMD_RECORD_OPTIONS \
+	{ "record", 0, OPT_FLAG, "store the results as samples in the store " \
+	    "(see triage history)", NULL }, \
+	{ "store", 0, OPT_STRING, "the store for --record (default: " \
+	    "$TRIAGE_STORE, else $XDG_STATE_HOME/triage/triage.db)", "PATH" }
 
 /* cmd_results_by_id: a new object mapping each result's id to it, which is
  * what conditions read. */

@@ -52,7 +52,10 @@ struct engine {
 	size_t ncompleted;
 	size_t running;
 	size_t done;
+	size_t next;		/* the first item not yet handed over */
 	int jobs;
+	engine_result_fn take;	/* who results are handed over to */
+	void *take_arg;
 };
 
 static void
@@ -306,6 +309,36 @@ release_dependents(struct item *it)
 	}
 }
 
+/* Hands over the results that are final, in the order of the probes: a
+ * result waits for those before it (at most about as many as run at once,
+ * unless `needs` hold some back). */
+static void
+hand_over(struct engine *e)
+{
+	while (e->next < e->n && e->items[e->next].status == ITEM_DONE) {
+		struct item *it = &e->items[e->next];
+		json_t *result = it->result;
+
+		it->result = NULL;
+		e->next++;
+		e->take(e->take_arg, (size_t)(it - e->items), result);
+	}
+}
+
+/* An item has its final result. */
+static void
+item_done(struct item *it)
+{
+	struct engine *e = it->engine;
+
+	it->status = ITEM_DONE;
+	e->done++;
+	if (e->opts->progress != NULL)
+		e->opts->progress(e->opts->progress_arg, e->done, e->n,
+		    it->probe, it->result);
+	hand_over(e);
+}
+
 /* Writes the result of a run that has ended, or of a skipped probe. */
 static void
 item_finish(struct item *it)
@@ -330,11 +363,7 @@ item_finish(struct item *it)
 		free(run->verdict_reason);
 		run->error = run->verdict_reason = NULL;
 	}
-	it->status = ITEM_DONE;
-	e->done++;
-	if (e->opts->progress != NULL)
-		e->opts->progress(e->opts->progress_arg, e->done, e->n, p,
-		    it->result);
+	item_done(it);
 	release_dependents(it);
 }
 
@@ -358,11 +387,7 @@ interrupt_all(struct engine *e)
 
 		if (it->status == ITEM_WAITING || it->status == ITEM_READY) {
 			item_skip(it, "interrupted", "");
-			it->status = ITEM_DONE;
-			e->done++;
-			if (e->opts->progress != NULL)
-				e->opts->progress(e->opts->progress_arg,
-				    e->done, e->n, it->probe, it->result);
+			item_done(it);
 		}
 	}
 	e->qhead = e->qtail;
@@ -410,18 +435,33 @@ engine_build(struct engine *e, struct probe *const *probes, size_t n)
 	json_decref(index);
 }
 
-json_t *
-engine_run(const struct runbook *rb, struct probe *const *probes, size_t n,
-    const struct engine_opts *opts)
+/* Badness, for engine_worst: skipped is as good as ok. */
+static const int state_rank[] = {
+	[STATE_OK] = 0, [STATE_SKIPPED] = 0, [STATE_WARNING] = 1,
+	[STATE_UNKNOWN] = 2, [STATE_CRITICAL] = 3,
+};
+
+static enum probe_state
+worse_state(enum probe_state worst, enum probe_state s)
+{
+	return state_rank[s] > state_rank[worst] ? s : worst;
+}
+
+enum probe_state
+engine_run_each(const struct runbook *rb, struct probe *const *probes,
+    size_t n, const struct engine_opts *opts, engine_result_fn take,
+    void *take_arg)
 {
 	static const struct engine_opts defaults = { 0 };
 	struct engine e = { 0 };
-	json_t *results = json_object();
+	enum probe_state worst = STATE_OK;
 	size_t i;
 
 	e.rb = rb;
 	e.opts = opts != NULL ? opts : &defaults;
 	e.jobs = e.opts->jobs > 0 ? e.opts->jobs : ENGINE_JOBS_DEFAULT;
+	e.take = take;
+	e.take_arg = take_arg;
 	e.loop = loop_create();
 	if (e.loop == NULL)
 		abort();
@@ -458,7 +498,7 @@ engine_run(const struct runbook *rb, struct probe *const *probes, size_t n,
 	for (i = 0; i < n; i++) {
 		struct item *it = &e.items[i];
 
-		json_object_set_new(results, it->probe->id, it->result);
+		worst = worse_state(worst, it->state);
 		free(it->needs);
 		free(it->dependents);
 	}
@@ -466,14 +506,32 @@ engine_run(const struct runbook *rb, struct probe *const *probes, size_t n,
 	free(e.items);
 	free(e.queue);
 	free(e.completed);
-	return results;
+	return worst;
 }
 
-/* Badness, for engine_worst: skipped is as good as ok. */
-static const int state_rank[] = {
-	[STATE_OK] = 0, [STATE_SKIPPED] = 0, [STATE_WARNING] = 1,
-	[STATE_UNKNOWN] = 2, [STATE_CRITICAL] = 3,
+struct collect {
+	struct probe *const *probes;
+	json_t *results;
 };
+
+/* engine_run's hand-over: results by probe id, in the order of probes. */
+static void
+collect(void *arg, size_t i, json_t *result)
+{
+	struct collect *c = arg;
+
+	json_object_set_new(c->results, c->probes[i]->id, result);
+}
+
+json_t *
+engine_run(const struct runbook *rb, struct probe *const *probes, size_t n,
+    const struct engine_opts *opts)
+{
+	struct collect c = { probes, json_object() };
+
+	engine_run_each(rb, probes, n, opts, collect, &c);
+	return c.results;
+}
 
 static enum probe_state
 worse(enum probe_state worst, json_t *r)
@@ -483,7 +541,7 @@ worse(enum probe_state worst, json_t *r)
 
 	if (name == NULL || probe_state_parse(name, &s) != 0)
 		s = STATE_UNKNOWN;
-	return state_rank[s] > state_rank[worst] ? s : worst;
+	return worse_state(worst, s);
 }
 
 enum probe_state

@@ -34,6 +34,20 @@ struct engine_opts {
 json_t *engine_run(const struct runbook *rb, struct probe *const *probes,
     size_t n, const struct engine_opts *opts);
 
+/* Takes over one final result (the caller's reference): i is its probe's
+ * index in the probes given to engine_run_each. */
+typedef void (*engine_result_fn)(void *arg, size_t i, json_t *result);
+
+/* engine_run_each: runs probes[0..n) as engine_run does, but hands each
+ * result to take(take_arg, i, result) instead of keeping it: in the order
+ * of probes, each as soon as it and those before it are final (after
+ * opts->progress has seen it). A caller that writes or sums results up as
+ * they come holds none of them at once. Returns the worst state among them
+ * (as engine_worst would). Never fails: take sees every probe once. */
+enum probe_state engine_run_each(const struct runbook *rb,
+    struct probe *const *probes, size_t n, const struct engine_opts *opts,
+    engine_result_fn take, void *take_arg);
+
 /* engine_worst: the worst state among results (an object of results by id,
  * or an array of results): STATE_OK, STATE_WARNING, STATE_UNKNOWN or
  * STATE_CRITICAL, in that order of badness (skipped counts as ok). */

@@ -132,6 +132,13 @@ loop_io_del(struct loop *l, int fd)
 }
 
 void
+loop_io_forget(struct loop *l, int fd)
+{
+	if (fd >= 0 && (size_t)fd < l->nwatches)
+		l->watches[fd].active = 0;
+}
+
+void
 loop_timer_init(struct loop_timer *t, loop_timer_fn fn, void *arg)
 {
 	t->at = 0;

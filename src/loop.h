@@ -45,6 +45,11 @@ int loop_io_mod(struct loop *l, int fd, unsigned events, loop_io_fn fn,
     void *arg);
 void loop_io_del(struct loop *l, int fd);
 
+/* loop_io_forget: loop_io_del for a descriptor its owner is about to
+ * close, and that no other descriptor shares (not dup'ed, not inherited):
+ * closing it takes it out of epoll, so this costs no system call. */
+void loop_io_forget(struct loop *l, int fd);
+
 /* loop_timer_init: an idle timer that will call fn(arg). */
 void loop_timer_init(struct loop_timer *t, loop_timer_fn fn, void *arg);
 

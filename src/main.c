@@ -12,6 +12,8 @@
 extern const struct cmd_entry cmd_diagnose_entry;
 extern const struct cmd_entry cmd_check_entry;
 extern const struct cmd_entry cmd_fix_entry;
+extern const struct cmd_entry cmd_history_entry;
+extern const struct cmd_entry cmd_incidents_entry;
 extern const struct cmd_entry cmd_lint_entry;
 extern const struct cmd_entry cmd_render_entry;
 
@@ -20,6 +22,8 @@ static const struct cmd_entry *const commands[] = {
 	&cmd_diagnose_entry,
 	&cmd_check_entry,
 	&cmd_fix_entry,
+	&cmd_history_entry,
+	&cmd_incidents_entry,
 	&cmd_lint_entry,
 	&cmd_render_entry,
 	NULL,

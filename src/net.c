@@ -109,7 +109,9 @@ net_open_socket(void *clientp, curlsocktype purpose, struct curl_sockaddr *a)
 	return fd;
 }
 
-/* ...and closed here, which is what lets an idle one stay registered. */
+/* ...and closed here, which is what lets an idle one stay registered.
+ * Closing it takes it out of epoll (it is never dup'ed, and close-on-exec
+ * keeps it from children). */
 static int
 net_close_socket(void *clientp, curl_socket_t fd)
 {
@@ -117,7 +119,7 @@ net_close_socket(void *clientp, curl_socket_t fd)
 	unsigned char *st = net_fd_state(n, fd);
 
 	if (*st & NET_FD_REG)
-		loop_io_del(n->loop, fd);
+		loop_io_forget(n->loop, fd);
 	*st = 0;
 	return close(fd);
 }

@@ -30,7 +30,7 @@ struct http_conf {
 	char *method;		/* upper case; NULL: GET (POST with a body) */
 	const char *body;	/* borrowed; NULL: none */
 	size_t body_len;
-	struct curl_slist *headers;
+	struct curl_slist *headers;	/* or &http_default_headers */
 	size_t max_body;
 	int follow;
 	int insecure;
@@ -67,26 +67,133 @@ static const struct field_spec http_fields[] = {
 	{ NULL, FIELD_STRING, 0, NULL },
 };
 
+/* The request headers of every probe that sets none: one list, never
+ * changed (curl only reads it), instead of a copy per probe. */
+static char http_default_agent[] = "User-Agent: triage/" TRIAGE_VERSION;
+static struct curl_slist http_default_headers = { http_default_agent, NULL };
+
 static void
 http_conf_free(struct http_conf *c)
 {
 	if (c == NULL)
 		return;
 	free(c->method);
-	curl_slist_free_all(c->headers);
+	if (c->headers != &http_default_headers)
+		curl_slist_free_all(c->headers);
 	net_shape_dispose(&c->shape);
 	free(c);
 }
 
-/* The URL must parse and be http or https. */
+/* A dotted-quad IPv4 address, s[0..n): four numbers 0-255 without
+ * leading zeros. */
+static int
+http_is_ipv4(const char *s, size_t n)
+{
+	size_t i = 0, parts = 0;
+
+	while (i < n && parts < 4) {
+		size_t start = i;
+		unsigned v = 0;
+
+		while (i < n && i - start < 4 && s[i] >= '0' && s[i] <= '9')
+			v = v * 10 + (unsigned)(s[i++] - '0');
+		if (i == start || i - start > 3 || v > 255 ||
+		    (s[start] == '0' && i - start > 1))
+			return 0;
+		parts++;
+		if (i < n && (s[i++] != '.' || i == n))
+			return 0;
+	}
+	return parts == 4 && i == n;
+}
+
+/* An ASCII letter or digit, whatever the locale. */
+static int
+http_is_alnum(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9');
+}
+
+/* A host name s[0..n): labels of letters, digits and inner dashes, the
+ * last one starting with a letter (so that it is no IPv4 address). */
+static int
+http_is_plain_host(const char *s, size_t n)
+{
+	size_t i, label = 0, last = 0;
+
+	if (n == 0 || n > 253)
+		return 0;
+	for (i = 0; i <= n; i++) {
+		if (i == n || s[i] == '.') {
+			if (i == label || i - label > 63 || s[i - 1] == '-')
+				return 0;
+			last = label;
+			label = i + 1;
+		} else if (!http_is_alnum(s[i]) && (s[i] != '-' ||
+		    i == label)) {
+			return 0;
+		}
+	}
+	return http_is_alnum(s[last]) && !(s[last] >= '0' && s[last] <= '9');
+}
+
+/* Whether url is an http or https URL of the plain kind that libcurl's
+ * parser accepts as it is: "http://" or "https://", a host name or IPv4
+ * address, an optional port from 1 to 65535, and a path, query and
+ * fragment of printable ASCII but for space and "<>\^`{|}. Anything
+ * else (user info, IPv6, other characters) goes to libcurl. */
+static int
+http_url_is_plain(const char *url)
+{
+	const char *host, *end, *p;
+	size_t len;
+
+	if (strncmp(url, "http://", 7) == 0)
+		host = url + 7;
+	else if (strncmp(url, "https://", 8) == 0)
+		host = url + 8;
+	else
+		return 0;
+	len = strcspn(host, ":/?#");
+	if (!http_is_ipv4(host, len) && !http_is_plain_host(host, len))
+		return 0;
+	end = host + len;
+	if (*end == ':') {
+		size_t digits = strspn(end + 1, "0123456789");
+		unsigned long port = 0;
+
+		if (digits == 0 || digits > 5 || end[1] == '0')
+			return 0;
+		for (p = end + 1; p < end + 1 + digits; p++)
+			port = port * 10 + (unsigned long)(*p - '0');
+		if (port > 65535 || (*p != '\0' && strchr("/?#", *p) == NULL))
+			return 0;
+		end = p;
+	}
+	for (p = end; *p != '\0'; p++) {
+		unsigned char c = (unsigned char)*p;
+
+		if (c <= 0x20 || c >= 0x7f || strchr("\"<>\\^`{|}", c) != NULL)
+			return 0;
+	}
+	return 1;
+}
+
+/* The URL must parse and be http or https. libcurl's parser decides,
+ * except for plain URLs, which it would accept: most URLs of a runbook,
+ * checked here at a fraction of the cost. */
 static int
 http_check_url(const char *url, char **cause)
 {
-	CURLU *u = curl_url();
+	CURLU *u;
 	CURLUcode uc;
 	char *scheme = NULL;
 	int rc = -1;
 
+	if (http_url_is_plain(url))
+		return 0;
+	u = curl_url();
 	if (u == NULL) {
 		*cause = xstrdup("out of memory");
 		return -1;
@@ -181,27 +288,42 @@ http_build_headers(struct probe *p, struct http_conf *c, char **cause)
 		}
 		free(line);
 	}
-	if (!have_agent)
-		return http_add_header(c, "User-Agent: triage/" TRIAGE_VERSION,
-		    cause);
-	return 0;
+	if (have_agent)
+		return 0;
+	if (c->headers == NULL) {
+		c->headers = &http_default_headers;
+		return 0;
+	}
+	return http_add_header(c, http_default_agent, cause);
 }
 
 /* What http_setup sets, as a key: probes with equal keys can share an
- * easy handle without a reset. The header list and the body are borrowed
- * and set for every run, so only the body's length counts. */
+ * easy handle without a reset. The URL, the header list and the body are
+ * set for every run, so only the body's length counts, and probes of
+ * different URLs share handles. Like snprintf: the key's length. */
+static int
+http_shape_key(const struct http_conf *c, char *out, size_t size)
+{
+	return snprintf(out, size, "http %s %d:%zu %d%d%d %s", c->method !=
+	    NULL ? c->method : "-", c->post, c->body_len, c->follow,
+	    c->insecure, c->fresh, c->cacert != NULL ? c->cacert : "");
+}
+
 static void
 http_build_shape(struct http_conf *c)
 {
-	struct buf b;
+	char small[128], *key = small;
+	int n = http_shape_key(c, small, sizeof(small));
 
-	buf_init(&b, 0);
-	buf_printf(&b, "http %zu:%s %s %d:%zu %d%d%d %s", strlen(c->url),
-	    c->url, c->method != NULL ? c->method : "-", c->post,
-	    c->body_len, c->follow, c->insecure, c->fresh,
-	    c->cacert != NULL ? c->cacert : "");
-	net_shape_init(&c->shape, b.data, b.len);
-	buf_dispose(&b);
+	if (n < 0)
+		n = 0;
+	if ((size_t)n >= sizeof(small)) {
+		key = xmalloc((size_t)n + 1);
+		http_shape_key(c, key, (size_t)n + 1);
+	}
+	net_shape_init(&c->shape, key, (size_t)n);
+	if (key != small)
+		free(key);
 }
 
 static int
@@ -333,7 +455,6 @@ http_setup(const struct http_conf *c, CURL *e)
 {
 	const char *m = c->method;
 
-	curl_easy_setopt(e, CURLOPT_URL, c->url);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, http_on_body);
 	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, http_on_header);
 	if (c->follow) {
@@ -389,10 +510,13 @@ http_start(struct probe_run *run)
 	hr->easy = net_easy_get(hr->net, &hr->conf->shape, &reused);
 	buf_init(&hr->body, hr->conf->max_body);
 	buf_init(&hr->head, HTTP_HEAD_MAX);
+	/* Most responses' header lines fit: one allocation, not several. */
+	buf_reserve(&hr->head, 480);
 	if (!reused)
 		http_setup(hr->conf, hr->easy);
-	/* Borrowed pointers: a reused handle may still point at another
-	 * probe's. */
+	/* Not in the shape (the URL), or borrowed pointers: a reused handle
+	 * may still point at another probe's. */
+	curl_easy_setopt(hr->easy, CURLOPT_URL, hr->conf->url);
 	curl_easy_setopt(hr->easy, CURLOPT_HTTPHEADER, hr->conf->headers);
 	if (hr->conf->post)
 		curl_easy_setopt(hr->easy, CURLOPT_POSTFIELDS,

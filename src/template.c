@@ -123,6 +123,11 @@ template_expand(const struct template_vars *tv, const char *s, char **out,
 	*out = NULL;
 	*cause = NULL;
 	*hint = NULL;
+	/* Most strings of a runbook refer to nothing. */
+	if (strstr(s, "{{") == NULL) {
+		*out = xstrdup(s);
+		return 0;
+	}
 	buf_init(&b, 0);
 	for (p = s; *p != '\0'; p++) {
 		if (p[0] != '{' || p[1] != '{' || tref_parse(p, &r) != 0) {

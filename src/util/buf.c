@@ -45,6 +45,18 @@ buf_grow(struct buf *b, size_t need)
 	b->cap = cap;
 }
 
+void
+buf_reserve(struct buf *b, size_t n)
+{
+	if (b->max != 0 && n > b->max - b->len)
+		n = b->max - b->len;
+	if (b->len + n + 1 > b->cap) {
+		b->data = xrealloc(b->data, b->len + n + 1);
+		b->cap = b->len + n + 1;
+		b->data[b->len] = '\0';
+	}
+}
+
 int
 buf_append(struct buf *b, const void *p, size_t n)
 {

@@ -25,6 +25,10 @@ void buf_dispose(struct buf *b);
 /* buf_reset: empties the buffer, keeping its memory and its maximum. */
 void buf_reset(struct buf *b);
 
+/* buf_reserve: makes room for n more bytes (within the maximum) in one
+ * allocation, so that appending them moves nothing. */
+void buf_reserve(struct buf *b, size_t n);
+
 /* buf_append: appends n bytes. When they do not all fit under the maximum,
  * appends what fits, sets b->truncated and returns -1; else 0. */
 int buf_append(struct buf *b, const void *p, size_t n);

@@ -123,8 +123,25 @@ expect_in "$T/out" "  1. bash scripts/demo.sh start-app  (timeout 10s)" \
 	"app down: the exact fix command"
 expect_in "$T/out" "  verify: app_up, edge_up ok within 20s" "app down: verify"
 expect_in "$T/out" "  run:    triage fix -f $RB app-down --apply" "app down: how to apply"
-start_app
-expect_healthy "app restarted"
+# The runbook's own fix repairs it: triage fix restarts the real nginx,
+# verifies against the symptom, and records the incident. (Its step runs
+# scripts/demo.sh relative to the source tree, as the demo does.)
+cd "$TRIAGE_SRC" || exit 1
+export TRIAGE_STORE=$T/demo.db
+run fix -f "$RB" app-down --apply --yes --json
+expect_rc 0 "app down: triage fix --apply resolves it"
+expect_jq '.outcome == "resolved" and .steps[0].exit == 0 and .verify.ok == true and .verify.symptom_holds == false' \
+	"app down: the fix ran and verify is green"
+incident=$(jq .incident "$T/out")
+started app "$DEMO_APP_PORT"
+expect_healthy "app restarted by triage fix"
+run fix -f "$RB" app-down --apply --yes
+expect_rc 0 "app down: a second apply finds nothing to fix"
+expect_in "$T/out" "NOTHING TO FIX" "app down: the symptom is gone"
+run incidents show "$incident"
+expect_rc 0 "app down: incidents show"
+expect_in "$T/out" "bash scripts/demo.sh start-app" "app down: the record has the step"
+expect_in "$T/out" "resolved" "app down: the record is resolved"
 
 bash "$DEMO" stop-edge
 expect_first edge-down "the edge is down"
@@ -141,7 +158,10 @@ expect_jq '.failures[0].fix.steps[0].argv == ["rm", "-f", "'"$DEMO_DIR"'/mainten
 	"maintenance: the fix removes the flag"
 expect_in "$T/human" "  1. rm -f $DEMO_DIR/maintenance.flag  (timeout 30s)" \
 	"maintenance: the exact fix command"
-rm -f "$DEMO_DIR/maintenance.flag"
+run fix -f "$RB" maintenance-left-on --apply --yes
+expect_rc 0 "maintenance: triage fix --apply removes the flag"
+expect_in "$T/out" "RESOLVED  maintenance-left-on" "maintenance: resolved"
+[ ! -e "$DEMO_DIR/maintenance.flag" ] && pass || fail "maintenance: the flag is still there"
 expect_healthy "flag removed"
 
 health degraded

@@ -201,6 +201,45 @@ test_buf_printf_truncates(void **state)
 	buf_dispose(&b);
 }
 
+/* After buf_reserve(n), n bytes go in without moving the data. */
+static void
+test_buf_reserve(void **state)
+{
+	struct buf b;
+	char *data;
+	size_t i;
+
+	(void)state;
+	buf_init(&b, 0);
+	buf_reserve(&b, 1000);
+	assert_terminated(&b);
+	assert_int_equal(b.len, 0);
+	assert_true(b.cap >= 1001);
+	data = b.data;
+	for (i = 0; i < 1000; i++)
+		assert_int_equal(buf_putc(&b, 'x'), 0);
+	assert_ptr_equal(b.data, data);
+	assert_int_equal(b.len, 1000);
+	assert_terminated(&b);
+	/* Room for more keeps what is there. */
+	buf_reserve(&b, 10);
+	assert_true(b.cap >= 1011);
+	assert_int_equal(b.len, 1000);
+	assert_int_equal(b.data[999], 'x');
+	assert_terminated(&b);
+	buf_dispose(&b);
+
+	/* Never past the maximum. */
+	buf_init(&b, 16);
+	buf_reserve(&b, 1000);
+	assert_true(b.cap <= 17);
+	assert_int_equal(buf_append(&b, "0123456789abcdefXYZ", 19), -1);
+	assert_int_equal(b.len, 16);
+	assert_true(b.truncated);
+	assert_terminated(&b);
+	buf_dispose(&b);
+}
+
 static void
 test_buf_reset_keeps_memory_and_max(void **state)
 {
@@ -295,6 +334,7 @@ main(void)
 		cmocka_unit_test(test_buf_printf_short),
 		cmocka_unit_test(test_buf_printf_long),
 		cmocka_unit_test(test_buf_printf_truncates),
+		cmocka_unit_test(test_buf_reserve),
 		cmocka_unit_test(test_buf_reset_keeps_memory_and_max),
 		cmocka_unit_test(test_buf_steal),
 		cmocka_unit_test(test_buf_dispose_reusable),

@@ -915,6 +915,72 @@ test_secrets_redacted(void **state)
 	unsetenv("TRIAGE_TEST_SECRET");
 }
 
+/* What engine_run_each handed over, in the order it did. */
+struct taken {
+	json_t *results;	/* array */
+	size_t index[8];	/* the i of each */
+	size_t n;
+	size_t progress_first;	/* progress calls when the first came */
+	struct progress *pr;
+};
+
+static void
+on_take(void *arg, size_t i, json_t *result)
+{
+	struct taken *t = arg;
+
+	if (t->n < ARRAY_LEN(t->index))
+		t->index[t->n] = i;
+	if (t->n == 0)
+		t->progress_first = t->pr->calls;
+	t->n++;
+	json_array_append_new(t->results, result);
+}
+
+/* Results come out in the order of the probes, each once, as soon as those
+ * before it are final: a slow first probe holds back the fast ones, which
+ * finished before it. The return value is the worst state. */
+static void
+test_run_each_order(void **state)
+{
+	struct runbook *rb = load("runbook: t\nprobes:\n"
+	    "  slow: { command: [sleep, \"0.3\"] }\n"
+	    "  fast: { command: [\"true\"] }\n"
+	    "  bad: { command: [\"false\"] }\n"
+	    "  after: { command: [\"true\"], needs: bad }\n");
+	struct probe *probes[4];
+	struct progress pr;
+	struct engine_opts opts = { .jobs = 4, .progress = on_progress,
+	    .progress_arg = &pr };
+	struct taken t = { json_array(), { 0 }, 0, 0, &pr };
+	static const char *const ids[] = { "slow", "fast", "bad", "after" };
+	enum probe_state worst;
+	size_t i;
+
+	(void)state;
+	progress_init(&pr);
+	for (i = 0; i < 4; i++)
+		probes[i] = &rb->probes[i];
+	worst = engine_run_each(rb, probes, 4, &opts, on_take, &t);
+	assert_int_equal(worst, STATE_CRITICAL);
+	assert_int_equal(t.n, 4);
+	/* "slow" finished last; nothing came out before it. */
+	assert_int_equal(t.progress_first, 4);
+	for (i = 0; i < 4; i++) {
+		json_t *r = json_array_get(t.results, i);
+
+		assert_int_equal(t.index[i], i);
+		assert_string_equal(json_string_value(json_object_get(r,
+		    "id")), ids[i]);
+	}
+	assert_string_equal(json_string_value(json_object_get(
+	    json_array_get(t.results, 3), "state")), "skipped");
+	assert_int_equal(engine_worst(t.results), worst);
+	json_decref(t.results);
+	json_decref(pr.seen);
+	runbook_free(rb);
+}
+
 int
 main(void)
 {
@@ -945,6 +1011,7 @@ main(void)
 		cmocka_unit_test(test_worst),
 		cmocka_unit_test(test_worst_missing_state),
 		cmocka_unit_test(test_secrets_redacted),
+		cmocka_unit_test(test_run_each_order),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, NULL);

@@ -18,6 +18,8 @@
 
 #include <cmocka.h>
 
+#include <curl/curl.h>
+
 #include "probe-harness.h"
 
 extern const struct probe_kind probe_kind_http;
@@ -370,6 +372,21 @@ test_http_request_headers(void **state)
 	assert_true(str_has_prefix(field_str(body, "user-agent"),
 	    "triage/"));
 	harness_result_dispose(&r);
+	/* Without headers of its own, a probe sends the User-Agent only. */
+	r = run_path("/headers", NULL);
+	body = json_object_get(r.fields, "body");
+	assert_null(r.error);
+	assert_true(str_has_prefix(field_str(body, "user-agent"),
+	    "triage/"));
+	assert_null(json_object_get(body, "x-test"));
+	harness_result_dispose(&r);
+	/* A User-Agent of its own replaces ours. */
+	r = run_path("/headers", json_pack("{s:{s:s}}", "headers",
+	    "User-Agent", "probe/1"));
+	body = json_object_get(r.fields, "body");
+	assert_null(r.error);
+	assert_string_equal(field_str(body, "user-agent"), "probe/1");
+	harness_result_dispose(&r);
 }
 
 static void
@@ -686,7 +703,7 @@ test_http_sockets_cloexec(void **state)
 
 /* Pooled handles carry nothing from one probe to the next: not the
  * method, the body or the headers, whether the probes share a shape (same
- * URL, method and body length) or not. */
+ * method and body length) or not. */
 static void
 test_http_handle_reuse_isolated(void **state)
 {
@@ -725,6 +742,35 @@ test_http_handle_reuse_isolated(void **state)
 	harness_probe_free(a);
 	harness_probe_free(b);
 	harness_probe_free(c);
+	loop_free(l);
+}
+
+/* Probes of different URLs share a shape (so one handle serves them in
+ * turn, without a reset): each request still goes to its own URL. */
+static void
+test_http_handle_reuse_url(void **state)
+{
+	struct loop *l = loop_create();
+	struct probe *up = http_probe("/up", NULL, 5);
+	struct probe *missing = http_probe("/status/404", NULL, 5);
+	struct probe *order[] = { up, missing, up, missing };
+	static const long status[] = { 200, 404, 200, 404 };
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_LEN(order); i++) {
+		struct harness_result r;
+
+		run_on_loop(l, &order[i], 1, &r);
+		assert_null(r.error);
+		assert_int_equal(json_integer_value(json_object_get(r.fields,
+		    "status")), status[i]);
+		assert_string_equal(field_str(r.fields, "url"),
+		    probe_param_str(order[i], "http", ""));
+		harness_result_dispose(&r);
+	}
+	harness_probe_free(up);
+	harness_probe_free(missing);
 	loop_free(l);
 }
 
@@ -796,6 +842,77 @@ test_http_prepare_errors(void **state)
 	    0), "max_body", "at least 1 byte");
 }
 
+/* libcurl's own answer: does url parse, with an http or https scheme? */
+static int
+curl_accepts(const char *url)
+{
+	CURLU *u = curl_url();
+	char *scheme = NULL;
+	int ok;
+
+	assert_non_null(u);
+	ok = strstr(url, "://") != NULL &&
+	    curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) ==
+	    CURLUE_OK && curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) ==
+	    CURLUE_OK && (strcmp(scheme, "http") == 0 ||
+	    strcmp(scheme, "https") == 0);
+	curl_free(scheme);
+	curl_url_cleanup(u);
+	return ok;
+}
+
+/* prepare() checks plain URLs without libcurl's parser: it must accept
+ * exactly what libcurl accepts, over hosts, ports and path characters
+ * near the edges of the plain form. */
+static void
+test_http_prepare_url_like_curl(void **state)
+{
+	static const char *const schemes[] = { "http://", "https://",
+		"HTTP://", "ftp://", "http:/", "" };
+	static const char *const hosts[] = { "127.0.0.1", "10.0.0.255",
+		"256.1.1.1", "01.2.3.4", "1.2.3", "1.2.3.4.5", "1.2.3.",
+		"0.0.0.0", "localhost", "api.example.com", "a-b.c-d", "-a.b",
+		"a-.b", "a..b", "a.b.", "x_y", "UPPER.Case", "svc1", "1a", "a.1",
+		"a.b1", "[::1]", "user@host", "user:pw@host", "h\xc3\xa9", "",
+		"a b", "0x7f.1", "999" };
+	static const char *const ports[] = { "", ":1", ":80", ":65535",
+		":65536", ":0", ":080", ":", ":99999", ":8a", ":123456" };
+	static const char *const paths[] = { "", "/", "/up", "/a/b?c=d&e=f",
+		"?q", "#f", "/%zz", "/%20", "/a b", "/\"q\"", "/<x>", "/a\\b",
+		"/^", "/`", "/{}", "/|", "/~!$&'()*+,;=:@", "/\x7f", "/\x01",
+		"/\xc3\xa9", "/a#b#c", "/[x]" };
+	size_t a, b, c, d;
+	char url[256];
+
+	(void)state;
+	for (a = 0; a < ARRAY_LEN(schemes); a++)
+	for (b = 0; b < ARRAY_LEN(hosts); b++)
+	for (c = 0; c < ARRAY_LEN(ports); c++)
+	for (d = 0; d < ARRAY_LEN(paths); d++) {
+		struct probe p;
+		char *cause = NULL;
+		int rc;
+
+		snprintf(url, sizeof(url), "%s%s%s%s", schemes[a], hosts[b],
+		    ports[c], paths[d]);
+		memset(&p, 0, sizeof(p));
+		p.kind = &probe_kind_http;
+		p.params = json_pack("{s:s}", "http", url);
+		if (p.params == NULL)
+			continue;	/* not UTF-8: the loader rejects it */
+		p.timeout = 1;
+		rc = probe_kind_http.prepare(&p, &cause);
+		if ((rc == 0) != curl_accepts(url))
+			fail_msg("%s: prepare %s, libcurl %s", url,
+			    rc == 0 ? "accepts" : "rejects",
+			    rc == 0 ? "rejects" : "accepts");
+		if (rc == 0)
+			probe_kind_http.release(&p);
+		free(cause);
+		json_decref(p.params);
+	}
+}
+
 int
 main(void)
 {
@@ -819,8 +936,10 @@ main(void)
 		cmocka_unit_test(test_http_idle_connection_closed),
 		cmocka_unit_test(test_http_sockets_cloexec),
 		cmocka_unit_test(test_http_handle_reuse_isolated),
+		cmocka_unit_test(test_http_handle_reuse_url),
 		cmocka_unit_test(test_http_cancel_then_reuse),
 		cmocka_unit_test(test_http_prepare_errors),
+		cmocka_unit_test(test_http_prepare_url_like_curl),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

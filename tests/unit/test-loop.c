@@ -295,6 +295,40 @@ test_io_readd_reused_fd(void **state)
 	loop_free(l);
 }
 
+/* A watch forgotten before its descriptor is closed never runs again,
+ * and the number can be watched anew when it is reused. */
+static void
+test_io_forget_then_close(void **state)
+{
+	struct io_seen old = { .fd = -1, .del_fd = -1, .drain = 1 };
+	struct io_seen fresh = { .fd = -1, .del_fd = -1, .drain = 1 };
+	struct loop *l = loop_create();
+	int p1[2], p2[2];
+
+	(void)state;
+	make_pipe(p1);
+	assert_int_equal(loop_io_add(l, p1[0], LOOP_READ, on_io, &old), 0);
+	assert_int_equal(write(p1[1], "x", 1), 1);
+	loop_io_forget(l, p1[0]);
+	assert_int_equal(loop_run_once(l, 0.01), 0);
+	assert_int_equal(old.calls, 0);
+	close(p1[0]);
+	close(p1[1]);
+	make_pipe(p2);
+	assert_int_equal(p2[0], p1[0]);
+	assert_int_equal(loop_io_add(l, p2[0], LOOP_READ, on_io, &fresh), 0);
+	assert_int_equal(write(p2[1], "x", 1), 1);
+	assert_int_equal(loop_run_once(l, 1), 1);
+	assert_int_equal(fresh.calls, 1);
+	assert_int_equal(old.calls, 0);
+	loop_io_forget(l, -1);
+	loop_io_forget(l, 100000);
+	loop_io_del(l, p2[0]);
+	close(p2[0]);
+	close(p2[1]);
+	loop_free(l);
+}
+
 /* Descriptors far above the initial table size. */
 static void
 test_io_high_fd(void **state)
@@ -732,6 +766,7 @@ main(void)
 		cmocka_unit_test(test_io_add_errors),
 		cmocka_unit_test(test_io_del_inside_callback),
 		cmocka_unit_test(test_io_readd_reused_fd),
+		cmocka_unit_test(test_io_forget_then_close),
 		cmocka_unit_test(test_io_high_fd),
 		cmocka_unit_test(test_timer_heap_order),
 		cmocka_unit_test(test_timer_heap_random_stops),
