@@ -8,11 +8,13 @@ packages=(
 	# build
 	build-essential cmake pkg-config
 	libcurl4-openssl-dev libfyaml-dev libjansson-dev libpcre2-dev
-	libmicrohttpd-dev libssl-dev libsqlite3-dev sqlite3
+	libmicrohttpd-dev libssl-dev libsqlite3-dev sqlite3 libpq-dev
+	libhiredis-dev
 	# tests: unit, sanitizers, fuzzers, black-box
 	libcmocka-dev clang libclang-rt-14-dev jq openssl procps iproute2
 	# real parts the tests, demo and benchmarks start on loopback
 	nginx-light monitoring-plugins-basic wrk time hyperfine
+	postgresql redis-server openssh-server openssh-client
 	# render's page check (tests/tools/mermaid-check.sh) runs mermaid on node
 	nodejs
 )

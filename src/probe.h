@@ -118,6 +118,9 @@ struct probe {
 	char **requires;	/* commands on PATH or absolute paths */
 	size_t nrequires;
 	const struct host *on;	/* NULL: this machine */
+	int may_write;		/* a fix or on_failure step: kinds that can
+				 * tell reads from writes (sql, redis) refuse
+				 * writes unless this is set */
 	char *missing_env;	/* first {{env.X}} that was unset: skipped */
 	const char *err_field;	/* set by prepare() on error */
 	void *priv;		/* the kind's compiled form */

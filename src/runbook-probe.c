@@ -528,6 +528,7 @@ probe_load(struct loader *ld, struct probe *p, struct step *st,
 
 	p->params = json_object();
 	p->timeout = role == ROLE_PROBE ? 5 : role == ROLE_FIX ? 30 : 10;
+	p->may_write = role == ROLE_FIX;
 	p->interval = 30;
 	p->retries = 1;
 	p->severity = STATE_CRITICAL;
