@@ -33,20 +33,6 @@ const struct cmd_entry cmd_check_entry = {
 	.exec = cmd_check_exec,
 };
 
-static const char *
-state_color(const struct style *st, const char *state)
-{
-	if (strcmp(state, "ok") == 0)
-		return st->green;
-	if (strcmp(state, "warning") == 0)
-		return st->yellow;
-	if (strcmp(state, "critical") == 0)
-		return st->red;
-	if (strcmp(state, "unknown") == 0)
-		return st->magenta;
-	return st->dim;
-}
-
 static int
 exit_code(enum probe_state worst)
 {
@@ -89,7 +75,7 @@ print_summary(const struct runbook *rb, json_t *list, enum probe_state worst,
 	    probe_state_name(worst)[i] != '\0'; i++)
 		upper[i] = (char)(probe_state_name(worst)[i] - 'a' + 'A');
 	upper[i] = '\0';
-	printf("%sTRIAGE %s%s - %s: ", state_color(st,
+	printf("%sTRIAGE %s%s - %s: ", cmd_state_color(st,
 	    probe_state_name(worst)), upper, st->reset, rb->id);
 	if (first_bad != NULL) {
 		size_t others = counts[worst] - 1;
@@ -150,7 +136,7 @@ print_row(const struct runbook *rb, json_t *q, int idw,
 		    sizeof(latency));
 	if (reason == NULL && strcmp(state, "ok") == 0)
 		detail = ok_detail(rb, q);
-	printf("  %s%-8s%s  %-*s  %7s", state_color(st, state), state,
+	printf("  %s%-8s%s  %-*s  %7s", cmd_state_color(st, state), state,
 	    st->reset, idw, json_string_value(json_object_get(q, "id")),
 	    latency);
 	if (detail != NULL)

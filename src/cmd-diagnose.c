@@ -17,7 +17,6 @@
 #include "util/timeutil.h"
 #include "util/xmalloc.h"
 
-#define EXCERPT_LINES 15	/* of each evidence output, the last ones */
 
 static const struct option_spec diagnose_options[] = {
 	{ "json", 0, OPT_FLAG, "print one JSON document (schema 1)", NULL },
@@ -145,66 +144,6 @@ yes_no(json_t *answer)
 	    "?";
 }
 
-static void
-print_excerpt(const char *text, const struct style *st)
-{
-	const char *p = text, *end = text + strlen(text);
-	size_t lines = 0;
-
-	for (p = end; p > text; p--) {
-		if (p[-1] == '\n' && ++lines == EXCERPT_LINES)
-			break;
-	}
-	if (p > text)
-		printf("    %s(%s)%s\n", st->dim, "earlier lines cut",
-		    st->reset);
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		int len = (int)((nl != NULL ? nl : end) - p);
-
-		printf("    %s|%s %.*s\n", st->dim, st->reset, len, p);
-		p += len + (nl != NULL);
-	}
-}
-
-static void
-print_evidence(json_t *ev, const struct style *st)
-{
-	static const char *const fields[] = {
-		"text", "stdout", "stderr", "output", "body_text",
-	};
-	json_t *r;
-	size_t i, k;
-
-	if (json_array_size(ev) == 0)
-		return;
-	printf("\n%sEvidence%s\n", st->bold, st->reset);
-	json_array_foreach(ev, i, r) {
-		int shown = 0;
-
-		printf("  $ %s\n", json_string_value(json_object_get(r,
-		    "command")));
-		for (k = 0; k < ARRAY_LEN(fields); k++) {
-			const char *v = json_string_value(json_object_get(r,
-			    fields[k]));
-
-			if (v != NULL && *v != '\0') {
-				print_excerpt(v, st);
-				shown = 1;
-			}
-		}
-		if (json_is_true(json_object_get(r, "truncated")))
-			printf("    %s(cut at the output cap)%s\n", st->dim,
-			    st->reset);
-		if (!json_is_true(json_object_get(r, "ok")) &&
-		    json_string_value(json_object_get(r, "reason")) != NULL)
-			printf("    %s(%s)%s\n", st->yellow, json_string_value(
-			    json_object_get(r, "reason")), st->reset);
-		else if (!shown)
-			printf("    %s(no output)%s\n", st->dim, st->reset);
-	}
-}
-
 struct proof {
 	json_t *by_id;
 	const struct style *st;
@@ -313,7 +252,7 @@ print_human(const struct runbook *rb, json_t *doc, json_t *by_id,
 		}
 	}
 	if (f != NULL) {
-		print_evidence(json_object_get(f, "evidence"), st);
+		cmd_print_evidence(json_object_get(f, "evidence"), "", st);
 		fix_plan_print(stdout, json_object_get(f, "fix"), st, 0);
 	}
 	if (json_array_size(failures) > 1) {

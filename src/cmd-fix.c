@@ -202,26 +202,6 @@ step_start(void *arg, const char *phase, size_t i, json_t *plan)
 	fflush(stdout);
 }
 
-/* The last lines of a failed step's output. */
-static void
-print_tail(const char *text, const struct style *st)
-{
-	const char *p, *end = text + strlen(text);
-	size_t lines = 0;
-
-	for (p = end; p > text; p--) {
-		if (p[-1] == '\n' && ++lines == FAILED_OUTPUT_LINES)
-			break;
-	}
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		int len = (int)((nl != NULL ? nl : end) - p);
-
-		printf("       %s|%s %.*s\n", st->dim, st->reset, len, p);
-		p += len + (nl != NULL);
-	}
-}
-
 static int
 step_done(void *arg, const char *phase, json_t *result)
 {
@@ -241,10 +221,10 @@ step_done(void *arg, const char *phase, json_t *result)
 		printf("       %sFAILED%s  %s  %s%s%s\n", st->red, st->reset,
 		    json_string_value(json_object_get(result, "reason")),
 		    st->dim, t, st->reset);
-		print_tail(json_string_value(json_object_get(result,
-		    "stderr")), st);
-		print_tail(json_string_value(json_object_get(result,
-		    "output")), st);
+		cmd_print_excerpt(json_string_value(json_object_get(result,
+		    "stderr")), FAILED_OUTPUT_LINES, 7, st);
+		cmd_print_excerpt(json_string_value(json_object_get(result,
+		    "output")), FAILED_OUTPUT_LINES, 7, st);
 	}
 	fflush(stdout);
 	return 0;

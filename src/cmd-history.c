@@ -1,11 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* triage history: probe state changes and samples from the store. */
-#include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "cmd.h"
 #include "store.h"
@@ -42,27 +40,6 @@ const struct cmd_entry cmd_history_entry = {
 	    "usage or store error.",
 };
 
-/* The store's path (heap): --store, else the default. */
-static char *
-store_spec(const struct cmd_ctx *ctx)
-{
-	const char *spec = cmd_opt(ctx, "store");
-
-	return spec != NULL ? xstrdup(spec) : store_default_path();
-}
-
-/* 1 when spec is a file path that does not exist: there is nothing to
- * read, and opening it would create it. */
-static int
-store_missing(const char *spec)
-{
-	struct stat st;
-
-	if (*spec == '\0' || strstr(spec, "://") != NULL)
-		return 0;
-	return stat(spec, &st) != 0 && errno == ENOENT;
-}
-
 /* --since: a duration back from now, or an ISO-8601 time. -1 after
  * printing the problem. */
 static int
@@ -93,22 +70,6 @@ str_or(json_t *o, const char *key, const char *def)
 	const char *v = json_string_value(json_object_get(o, key));
 
 	return v != NULL ? v : def;
-}
-
-static const char *
-state_color(const struct style *st, const char *state)
-{
-	if (state == NULL)
-		return st->dim;
-	if (strcmp(state, "ok") == 0)
-		return st->green;
-	if (strcmp(state, "warning") == 0)
-		return st->yellow;
-	if (strcmp(state, "critical") == 0)
-		return st->red;
-	if (strcmp(state, "unknown") == 0)
-		return st->magenta;
-	return st->dim;
 }
 
 /* An ISO-8601 time from the store, to the second, into out. */
@@ -196,8 +157,8 @@ print_changes(json_t *changes, const struct style *st)
 		    str_or(r, "probe", "?")) : xstrdup(str_or(r, "probe",
 		    "?"));
 		printf("  %s  %-*s  %s%s%s -> %s%s%s", t, pw, name,
-		    state_color(st, from), from != NULL ? from : "(first)",
-		    st->reset, state_color(st, to), to, st->reset);
+		    cmd_state_color(st, from), from != NULL ? from : "(first)",
+		    st->reset, cmd_state_color(st, to), to, st->reset);
 		if (reason != NULL) {
 			printf("  ");
 			print_safe(reason);
@@ -233,7 +194,7 @@ print_samples(json_t *samples, const struct style *st)
 			snprintf(latency, sizeof(latency), "-");
 		printf("  %-20s  %-*s  %-*s  %s%-8s%s  %7s", t, rw,
 		    str_or(r, "runbook", "?"), pw, str_or(r, "probe", "?"),
-		    state_color(st, state), state, st->reset, latency);
+		    cmd_state_color(st, state), state, st->reset, latency);
 		if (reason != NULL) {
 			printf("  ");
 			print_safe(reason);
@@ -305,8 +266,8 @@ cmd_history_exec(struct cmd_ctx *ctx)
 		return EXIT_UNKNOWN;
 	time_format_iso8601(since, 1, iso, sizeof(iso));
 	time_format_iso8601(since, 0, shown, sizeof(shown));
-	path = store_spec(ctx);
-	if (store_missing(path)) {
+	path = cmd_store_spec(ctx);
+	if (cmd_store_missing(path)) {
 		if (cmd_opt(ctx, "json") != NULL) {
 			h = json_pack("{s:i, s:s, s:[], s:[]}", "schema", 1,
 			    "since", iso, "samples", "changes");

@@ -1,13 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* triage incidents: list the incident records, show one, verify the log. */
 #include <ctype.h>
-#include <errno.h>
 #include <jansson.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "cmd.h"
 #include "store.h"
@@ -51,29 +49,6 @@ enum sub {
 	SUB_VERIFY,
 };
 
-/* Opening the store without creating it. */
-
-/* The store's path (heap): --store, else the default. */
-static char *
-store_spec(const struct cmd_ctx *ctx)
-{
-	const char *spec = cmd_opt(ctx, "store");
-
-	return spec != NULL ? xstrdup(spec) : store_default_path();
-}
-
-/* 1 when spec is a file path that does not exist: there is nothing to
- * read, and opening it would create it. */
-static int
-store_missing(const char *spec)
-{
-	struct stat st;
-
-	if (*spec == '\0' || strstr(spec, "://") != NULL)
-		return 0;
-	return stat(spec, &st) != 0 && errno == ENOENT;
-}
-
 /* Human output. */
 
 /* An ISO-8601 time from the store, to the second, into out. */
@@ -101,73 +76,11 @@ status_color(const struct style *st, const char *status)
 }
 
 static const char *
-state_color(const struct style *st, const char *state)
-{
-	if (state == NULL)
-		return st->magenta;
-	if (strcmp(state, "ok") == 0)
-		return st->green;
-	if (strcmp(state, "warning") == 0)
-		return st->yellow;
-	if (strcmp(state, "critical") == 0)
-		return st->red;
-	if (strcmp(state, "unknown") == 0)
-		return st->magenta;
-	return st->dim;
-}
-
-static const char *
 str_or(json_t *o, const char *key, const char *def)
 {
 	const char *v = json_string_value(json_object_get(o, key));
 
 	return v != NULL ? v : def;
-}
-
-/* Prints len bytes of p with control characters as '?': what a command
- * printed must not drive the operator's terminal. */
-static void
-print_safe(const char *p, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)p[i];
-
-		putchar(c == '\t' || (c >= 0x20 && c != 0x7f) ? c : '?');
-	}
-}
-
-/* The last EXCERPT_LINES lines of text, each behind "|" at indent. */
-static void
-print_excerpt(const char *text, int indent, const struct style *st)
-{
-	const char *p, *q, *end;
-	size_t lines = 0, cut = 0;
-
-	if (text == NULL || *text == '\0')
-		return;
-	end = text + strlen(text);
-	while (end > text && end[-1] == '\n')
-		end--;
-	for (p = end; p > text; p--) {
-		if (p[-1] == '\n' && ++lines == EXCERPT_LINES)
-			break;
-	}
-	for (q = text; q < p; q++)
-		cut += *q == '\n';
-	if (cut > 0)
-		printf("%*s%s(%zu earlier line%s)%s\n", indent, "", st->dim,
-		    cut, cut == 1 ? "" : "s", st->reset);
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t len = (size_t)((nl != NULL ? nl : end) - p);
-
-		printf("%*s%s|%s ", indent, "", st->dim, st->reset);
-		print_safe(p, len);
-		putchar('\n');
-		p += len + (nl != NULL);
-	}
 }
 
 /* A duration in milliseconds (a JSON number, or null) into out. */
@@ -189,11 +102,11 @@ print_probe_row(json_t *r, int idw, const struct style *st)
 	char lat[32];
 
 	format_ms(json_object_get(r, "latency_ms"), lat, sizeof(lat));
-	printf("    %s%-8s%s  %-*s  %7s", state_color(st, state), state,
+	printf("    %s%-8s%s  %-*s  %7s", cmd_state_color(st, state), state,
 	    st->reset, idw, str_or(r, "id", "?"), lat);
 	if (reason != NULL) {
 		printf("  ");
-		print_safe(reason, strlen(reason));
+		cmd_print_safe(reason, strlen(reason));
 	}
 	putchar('\n');
 }
@@ -213,44 +126,6 @@ print_probes(json_t *list, const struct style *st)
 	}
 	json_array_foreach(list, i, r)
 		print_probe_row(r, idw, st);
-}
-
-static void
-print_evidence(json_t *ev, const struct style *st)
-{
-	static const char *const fields[] = {
-		"text", "stdout", "stderr", "output", "body_text",
-	};
-	json_t *r;
-	size_t i, k;
-
-	if (json_array_size(ev) == 0)
-		return;
-	printf("\n%sEvidence%s (gathered when it was opened)\n", st->bold,
-	    st->reset);
-	json_array_foreach(ev, i, r) {
-		const char *reason = json_string_value(json_object_get(r,
-		    "reason"));
-		int shown = 0;
-
-		printf("  $ %s\n", str_or(r, "command", str_or(r, "id", "?")));
-		for (k = 0; k < ARRAY_LEN(fields); k++) {
-			const char *v = json_string_value(json_object_get(r,
-			    fields[k]));
-
-			if (v != NULL && *v != '\0') {
-				print_excerpt(v, 4, st);
-				shown = 1;
-			}
-		}
-		if (!json_is_true(json_object_get(r, "ok")) &&
-		    reason != NULL) {
-			printf("    %s(", st->yellow);
-			print_safe(reason, strlen(reason));
-			printf(")%s\n", st->reset);
-		} else if (!shown)
-			printf("    %s(no output)%s\n", st->dim, st->reset);
-	}
 }
 
 /* The header: the answer (status), then who, where, when and which plan. */
@@ -345,13 +220,13 @@ print_step(json_t *body, const char *at, const struct style *st)
 	printf("  %s  %s%s%s", dur, st->dim, t, st->reset);
 	if (!ok && reason != NULL) {
 		printf("  ");
-		print_safe(reason, strlen(reason));
+		cmd_print_safe(reason, strlen(reason));
 	}
 	printf("\n");
-	print_excerpt(json_string_value(json_object_get(body, "output")), 5,
-	    st);
-	print_excerpt(json_string_value(json_object_get(body, "stderr")), 5,
-	    st);
+	cmd_print_excerpt(json_string_value(json_object_get(body, "output")),
+	    EXCERPT_LINES, 5, st);
+	cmd_print_excerpt(json_string_value(json_object_get(body, "stderr")),
+	    EXCERPT_LINES, 5, st);
 	if (json_is_true(json_object_get(body, "truncated")))
 		printf("     %s(cut at the output cap)%s\n", st->dim,
 		    st->reset);
@@ -399,12 +274,12 @@ print_other(const char *kind, json_t *body, const char *at,
 	if (strcmp(kind, "closed") == 0 && outcome != NULL)
 		printf("%s%s%s", status_color(st, outcome), outcome, st->reset);
 	else if (reason != NULL && json_object_size(body) == 1)
-		print_safe(reason, strlen(reason));
+		cmd_print_safe(reason, strlen(reason));
 	else if (during != NULL && json_object_size(body) == 1)
 		printf("during the %s", during);
 	else if ((text = json_dumps(body, JSON_COMPACT |
 	    JSON_PRESERVE_ORDER)) != NULL)
-		print_safe(text, strlen(text));
+		cmd_print_safe(text, strlen(text));
 	printf("  %s%s%s\n", st->dim, t, st->reset);
 	free(text);
 }
@@ -425,7 +300,8 @@ print_incident(json_t *inc, const struct style *st)
 	}
 	print_header(inc, opened, st);
 	print_before(opened, st);
-	print_evidence(json_object_get(opened, "evidence"), st);
+	cmd_print_evidence(json_object_get(opened, "evidence"),
+	    " (gathered when it was opened)", st);
 	json_array_foreach(events, i, e) {
 		const char *kind = str_or(e, "kind", "?");
 		const char *at = json_string_value(json_object_get(e, "at"));
@@ -709,9 +585,9 @@ cmd_incidents_exec(struct cmd_ctx *ctx)
 		    ctx->cmd->args);
 		return EXIT_UNKNOWN;
 	}
-	path = store_spec(ctx);
+	path = cmd_store_spec(ctx);
 	/* Reading must not create the store (and its directory). */
-	if (!store_missing(path) && store_open(path, &s, &err) != 0) {
+	if (!cmd_store_missing(path) && store_open(path, &s, &err) != 0) {
 		fprintf(stderr, "triage incidents: %s\n", err);
 		free(err);
 		free(path);

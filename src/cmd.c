@@ -2,6 +2,7 @@
 /* Option parsing, --help, runbook lookup and terminal style for commands. */
 #include "cmd.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -478,4 +479,126 @@ cmd_record(struct cmd_ctx *ctx, const struct runbook *rb, json_t *results)
 	}
 	store_close(s);
 	return rc;
+}
+
+const char *
+cmd_state_color(const struct style *st, const char *state)
+{
+	if (state == NULL)
+		return st->dim;
+	if (strcmp(state, "ok") == 0)
+		return st->green;
+	if (strcmp(state, "warning") == 0)
+		return st->yellow;
+	if (strcmp(state, "critical") == 0)
+		return st->red;
+	if (strcmp(state, "unknown") == 0)
+		return st->magenta;
+	return st->dim;
+}
+
+void
+cmd_print_safe(const char *p, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)p[i];
+
+		putchar(c == '\t' || (c >= 0x20 && c != 0x7f) ? c : '?');
+	}
+}
+
+void
+cmd_print_excerpt(const char *text, size_t max_lines, int indent,
+    const struct style *st)
+{
+	const char *p, *q, *end;
+	size_t lines = 0, cut = 0;
+
+	if (text == NULL || *text == '\0')
+		return;
+	end = text + strlen(text);
+	while (end > text && end[-1] == '\n')
+		end--;
+	for (p = end; p > text; p--) {
+		if (p[-1] == '\n' && ++lines == max_lines)
+			break;
+	}
+	for (q = text; q < p; q++)
+		cut += *q == '\n';
+	if (cut > 0)
+		printf("%*s%s(%zu earlier line%s)%s\n", indent, "", st->dim,
+		    cut, cut == 1 ? "" : "s", st->reset);
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t len = (size_t)((nl != NULL ? nl : end) - p);
+
+		printf("%*s%s|%s ", indent, "", st->dim, st->reset);
+		cmd_print_safe(p, len);
+		putchar('\n');
+		p += len + (nl != NULL);
+	}
+}
+
+void
+cmd_print_evidence(json_t *ev, const char *note, const struct style *st)
+{
+	static const char *const fields[] = {
+		"text", "stdout", "stderr", "output", "body_text",
+	};
+	json_t *r;
+	size_t i, k;
+
+	if (json_array_size(ev) == 0)
+		return;
+	printf("\n%sEvidence%s%s\n", st->bold, st->reset, note);
+	json_array_foreach(ev, i, r) {
+		const char *reason = json_string_value(json_object_get(r,
+		    "reason"));
+		const char *cmd = json_string_value(json_object_get(r,
+		    "command"));
+		int shown = 0;
+
+		if (cmd == NULL)
+			cmd = json_string_value(json_object_get(r, "id"));
+		printf("  $ %s\n", cmd != NULL ? cmd : "?");
+		for (k = 0; k < ARRAY_LEN(fields); k++) {
+			const char *v = json_string_value(json_object_get(r,
+			    fields[k]));
+
+			if (v != NULL && *v != '\0') {
+				cmd_print_excerpt(v, CMD_EVIDENCE_LINES, 4, st);
+				shown = 1;
+			}
+		}
+		if (json_is_true(json_object_get(r, "truncated")))
+			printf("    %s(cut at the output cap)%s\n", st->dim,
+			    st->reset);
+		if (!json_is_true(json_object_get(r, "ok")) && reason != NULL) {
+			printf("    %s(", st->yellow);
+			cmd_print_safe(reason, strlen(reason));
+			printf(")%s\n", st->reset);
+		} else if (!shown) {
+			printf("    %s(no output)%s\n", st->dim, st->reset);
+		}
+	}
+}
+
+char *
+cmd_store_spec(const struct cmd_ctx *ctx)
+{
+	const char *spec = cmd_opt(ctx, "store");
+
+	return spec != NULL ? xstrdup(spec) : store_default_path();
+}
+
+int
+cmd_store_missing(const char *spec)
+{
+	struct stat st;
+
+	if (*spec == '\0' || strstr(spec, "://") != NULL)
+		return 0;
+	return stat(spec, &st) != 0 && errno == ENOENT;
 }

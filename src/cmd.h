@@ -148,4 +148,35 @@ struct style {
 /* cmd_style: the escape sequences to use on stdout for ctx. */
 struct style cmd_style(const struct cmd_ctx *ctx);
 
+/* cmd_state_color: the colour of a probe state name ("ok", ...; NULL and
+ * "skipped" are dim). */
+const char *cmd_state_color(const struct style *st, const char *state);
+
+/* cmd_print_safe: len bytes of p on stdout, control characters (but tab)
+ * as "?", so that recorded output cannot move the terminal. */
+void cmd_print_safe(const char *p, size_t len);
+
+/* How many lines of each evidence output human output shows. */
+#define CMD_EVIDENCE_LINES 15
+
+/* cmd_print_excerpt: the last max_lines lines of text on stdout, each
+ * behind "|" at indent, after "(N earlier lines)" when some were left out.
+ * NULL or empty text prints nothing. */
+void cmd_print_excerpt(const char *text, size_t max_lines, int indent,
+    const struct style *st);
+
+/* cmd_print_evidence: an "Evidence" section (heading followed by note) of
+ * evidence results (each with the "command" it ran): the command, the end
+ * of its output, and its reason when it failed. Nothing for none. */
+void cmd_print_evidence(json_t *ev, const char *note,
+    const struct style *st);
+
+/* cmd_store_spec: the store --store names, else store_default_path(), as
+ * a heap string. */
+char *cmd_store_spec(const struct cmd_ctx *ctx);
+
+/* cmd_store_missing: 1 when spec is a file that does not exist yet (then
+ * reading commands say so rather than create it), else 0. */
+int cmd_store_missing(const char *spec);
+
 #endif

@@ -381,7 +381,7 @@ if pgrep -f "$MARK" >/dev/null; then
 	fail "evidence: the timed-out step's process is still running"
 else pass; fi
 run diagnose -f "$T/evidence.yaml"
-expect_in "$T/out" "    (earlier lines cut)" "human: a long excerpt says it was cut"
+expect_in "$T/out" " earlier lines)" "human: a long excerpt says how many lines were cut"
 # sleep prints nothing; then "second", 15 lines of seq and "partial".
 expect_eq "$(grep -c '^    | ' "$T/out")" 17 \
 	"human: the last 15 lines of a long output"
