@@ -294,9 +294,13 @@ print_result(struct fix_cli *c, enum fix_result r, json_t *doc)
 		    "a step failed; the incident stays open");
 		break;
 	case FIX_INTERRUPTED:
-		printf("\n%s%sINTERRUPTED%s  %s: the running step was stopped; "
-		    "the incident stays open", st->bold, st->yellow, st->reset,
-		    c->f->id);
+		if (incident > 0)
+			printf("\n%s%sINTERRUPTED%s  %s: the running step was "
+			    "stopped; the incident stays open", st->bold,
+			    st->yellow, st->reset, c->f->id);
+		else
+			printf("%s%sINTERRUPTED%s  %s; nothing was run",
+			    st->bold, st->yellow, st->reset, refused);
 		break;
 	case FIX_ERROR:
 		return;

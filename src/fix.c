@@ -503,6 +503,12 @@ struct apply {
 	json_t *plan;		/* the latest plan (borrowed from doc) */
 };
 
+static int
+interrupted(const struct fix_request *req)
+{
+	return req->engine->interrupted != NULL && *req->engine->interrupted;
+}
+
 /* Probes what the fix reads; sets doc's "probes", "plan", "plan_hash" and
  * "symptom_holds", and a->by_id and a->plan. */
 static void
@@ -537,6 +543,10 @@ refuse(struct apply *a, enum fix_result r, const char *fmt, ...)
 static enum fix_result
 refuse(struct apply *a, enum fix_result r, const char *fmt, ...)
 {
+	static const char *const outcomes[] = {
+		[FIX_NOTHING_TO_FIX] = "nothing to fix",
+		[FIX_INTERRUPTED] = "interrupted",
+	};
 	va_list ap;
 	char *why;
 
@@ -545,7 +555,8 @@ refuse(struct apply *a, enum fix_result r, const char *fmt, ...)
 	va_end(ap);
 	json_object_set_new(a->doc, "refused", json_string(why));
 	json_object_set_new(a->doc, "outcome", json_string(
-	    r == FIX_NOTHING_TO_FIX ? "nothing to fix" : "refused"));
+	    (size_t)r < ARRAY_LEN(outcomes) && outcomes[r] != NULL ?
+	    outcomes[r] : "refused"));
 	free(why);
 	return r;
 }
@@ -653,14 +664,17 @@ apply_confirm(struct apply *a)
 	if (asked < 0)
 		return refuse(a, FIX_REFUSED, "%s", refusal != NULL ?
 		    refusal : "not confirmed");
-	if (req->engine->interrupted != NULL && *req->engine->interrupted)
-		return refuse(a, FIX_REFUSED, "interrupted before any step "
+	if (interrupted(req))
+		return refuse(a, FIX_INTERRUPTED, "interrupted before any step "
 		    "ran");
 	if (asked == 0)
 		return FIX_PLANNED;
 	snprintf(shown, sizeof(shown), "%s", json_string_value(
 	    json_object_get(a->plan, "hash")));
 	apply_probe(a);
+	if (interrupted(req))
+		return refuse(a, FIX_INTERRUPTED, "interrupted before any step "
+		    "ran");
 	if (!json_is_true(json_object_get(a->doc, "symptom_holds")))
 		return refuse(a, FIX_NOTHING_TO_FIX, "the symptom (%s) "
 		    "stopped holding while confirming",
@@ -783,8 +797,7 @@ apply_run(struct apply *a)
 	resolved = json_is_true(json_object_get(verdict, "ok"));
 	if (apply_event(a, "verify", verdict, &err) != 0)
 		return store_failed(a, err);
-	if (req->engine->interrupted != NULL && *req->engine->interrupted &&
-	    !resolved) {
+	if (interrupted(req) && !resolved) {
 		json_object_set_new(a->doc, "outcome",
 		    json_string("interrupted"));
 		if (apply_event(a, "interrupted", json_pack("{s:s}", "during",
@@ -822,7 +835,8 @@ fix_apply(const struct fix_request *req, json_t **doc)
 		if (req->planned != NULL)
 			req->planned(req->arg, a.doc);
 		json_decref(a.by_id);
-		return FIX_PLANNED;
+		return interrupted(req) ? refuse(&a, FIX_INTERRUPTED,
+		    "interrupted while probing") : FIX_PLANNED;
 	}
 	/* The lock first: every check below must still be true when the
 	 * first step runs, and only the lock holder may change the stack. */
@@ -845,7 +859,9 @@ fix_apply(const struct fix_request *req, json_t **doc)
 	apply_probe(&a);
 	if (req->planned != NULL)
 		req->planned(req->arg, a.doc);
-	r = apply_gates(&a);
+	/* Results cut short by a signal prove nothing either way. */
+	r = interrupted(req) ? refuse(&a, FIX_INTERRUPTED, "interrupted "
+	    "before any step ran") : apply_gates(&a);
 	if (r == FIX_PLANNED)
 		r = apply_confirm(&a);
 	if (r == FIX_PLANNED)

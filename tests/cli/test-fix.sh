@@ -12,6 +12,7 @@ mkdir -p "$FIXDIR"
 # Sleeps with durations unique to this run, so that pgrep sees only ours.
 HANG="300.$$1"
 SLOW="120.$$2"
+SLEEPY="121.$$3"
 
 cat >"$T/fix.yaml" <<YAML
 runbook: fixtest
@@ -20,6 +21,7 @@ escalation: { contact: "#ops-test" }
 probes:
   flag: { layer: app, file: "{{dir}}/flag", expect: exists }
   gate: { layer: app, file: "{{dir}}/gate", expect: exists }
+  sleepy: { layer: app, command: [sleep, "$SLEEPY"], timeout: 5m }
 failures:
   flag-missing:
     title: The flag file is missing
@@ -69,6 +71,10 @@ failures:
   manual:
     when: "!flag.ok"
     diagnosis: no automated fix
+  slow-probe:
+    when: "!sleepy.ok"
+    fix:
+      - { command: [touch, "{{dir}}/flag"] }
 YAML
 RB=(-f "$T/fix.yaml")
 alive() { pgrep -f "sleep $1" >/dev/null; }
@@ -189,6 +195,18 @@ expect_jq '.outcome == "interrupted" and .steps[0].reason == "interrupted"' "the
 n=$(jq .incident "$T/slow.out")
 expect_eq "$(sqlite3 "$TRIAGE_STORE" "select count(*) from events where incident = $n and kind = 'interrupted'")" 1 "the incident records the interruption"
 
+# Ctrl-C while the symptom is being probed: nothing runs, no incident.
+"$TRIAGE" fix "${RB[@]}" slow-probe --apply --yes --json >"$T/sleepy.out" 2>&1 &
+sleepy=$!
+for _ in $(seq 100); do alive $SLEEPY && break; sleep 0.05; done
+kill -INT "$sleepy"
+wait "$sleepy"
+expect_eq "$?" 130 "Ctrl-C while probing exits 130"
+cp "$T/sleepy.out" "$T/out"
+expect_jq '.outcome == "interrupted" and .applied == false and .incident == null and .steps == []' "interrupted while probing: nothing ran"
+[ ! -e "$FIXDIR/flag" ] && pass || fail "a step ran after Ctrl-C while probing"
+alive $SLEEPY && fail "the interrupted probe survived" || pass
+
 # The lock is released: the next fixer goes ahead.
 run fix "${RB[@]}" flag-missing --apply --yes
 expect_rc 0 "the lock was released"
@@ -253,5 +271,5 @@ expect_rc 2 "the rate limit"
 expect_in "$T/out" "no-effect was applied 2 times in the last 1h (max_applies: 2)" "refused: the rate limit"
 expect_in "$T/out" "escalate to #ops-test" "the refusal points at escalation"
 
-alive "$HANG" || alive "$SLOW" && fail "a process this test started survived" || pass
+alive "$HANG" || alive "$SLOW" || alive "$SLEEPY" && fail "a process this test started survived" || pass
 finish
