@@ -109,15 +109,16 @@ child_start(struct child *s, struct loop *l, char *const argv[],
     const struct child_opts *opts, child_done_fn done, void *arg,
     char **cause)
 {
-	struct proc_opts po = { NULL, NULL };
+	struct proc_opts po = { .env = NULL };
 	size_t max = PROBE_OUTPUT_MAX;
 
 	memset(s, 0, sizeof(*s));
 	s->proc.pid = -1;
-	s->proc.pidfd = s->proc.out_fd = s->proc.err_fd = -1;
+	s->proc.pidfd = s->proc.out_fd = s->proc.err_fd = s->proc.in_fd = -1;
 	if (opts != NULL) {
 		po.env = opts->env;
 		po.cwd = opts->cwd;
+		po.stdin_pipe = opts->stdin_pipe;
 		if (opts->max_output > 0)
 			max = opts->max_output;
 	}
@@ -322,14 +323,9 @@ struct child_probe *
 child_probe_create(struct probe *p, json_t *argv, const char *argv_key,
     char **cause)
 {
-	struct child_probe *sp;
+	struct child_probe *sp = xcalloc(1, sizeof(*sp));
 
-	if (p->on != NULL) {
-		fail(p, "on", cause,
-		    xstrdup("`on:` (SSH) is not available yet"));
-		return NULL;
-	}
-	sp = xcalloc(1, sizeof(*sp));
+	sp->host = p->on;
 	if (compile_argv(sp, p, argv, argv_key, cause) != 0 ||
 	    compile_env(sp, p, cause) != 0 ||
 	    compile_opts(sp, p, cause) != 0) {
@@ -350,15 +346,91 @@ child_probe_free(struct child_probe *sp)
 	free(sp);
 }
 
+static void child_probe_remote_start(struct child_probe_run *r);
+
+/* On a host: whether ssh itself failed (it exits 255, and so may the
+ * remote command: its last line tells). Frees the session's place, or
+ * starts again without the master when the host refused one more session
+ * on the shared connection (sshd's MaxSessions). 1 when the run is
+ * decided here. */
+static int
+child_probe_remote_done(struct child_probe_run *r, struct child *s)
+{
+	char *reason = NULL;
+
+	if (child_exited(s) && s->proc.signal == 0 &&
+	    s->proc.exit_code == 255) {
+		if (!r->direct && remote_mux_refused(buf_cstr(&s->err),
+		    s->err.len)) {
+			child_dispose(&r->sp);
+			r->started = 0;
+			r->direct = 1;
+			child_probe_remote_start(r);
+			return 1;
+		}
+		reason = remote_ssh_reason(buf_cstr(&s->err), s->err.len, 0);
+	}
+	remote_session_close(&r->rs);
+	if (reason == NULL)
+		return 0;
+	probe_run_error(r->run, "%s", reason);
+	free(reason);
+	probe_run_complete(r->run);
+	return 1;
+}
+
 static void
 child_probe_done(void *arg, struct child *s)
 {
 	struct child_probe_run *r = arg;
 
+	if (r->cp->host != NULL && child_probe_remote_done(r, s))
+		return;
 	if (r->judge != NULL)
 		r->judge(r->run, s);
 	/* Whoever runs the probe may finish (and free r) right here. */
 	probe_run_complete(r->run);
+}
+
+/* Starts the ssh client for a run whose session is ready; from a loop
+ * callback. */
+static void
+child_probe_remote_start(struct child_probe_run *r)
+{
+	const struct child_probe *cp = r->cp;
+	struct child_opts o = { .max_output = cp->max_output,
+		.stdin_pipe = 1 };
+	char *command = remote_command(cp->argv, cp->cwd, cp->env);
+	char **argv = remote_session_argv(&r->rs, r->direct, command);
+	char *cause = NULL;
+
+	free(command);
+	if (child_start(&r->sp, r->run->loop, argv, &o, child_probe_done, r,
+	    &cause) != 0) {
+		probe_run_error(r->run, "%s", cause);
+		free(cause);
+		remote_argv_free(argv);
+		child_dispose(&r->sp);
+		remote_session_close(&r->rs);
+		probe_run_complete(r->run);
+		return;
+	}
+	remote_argv_free(argv);
+	r->started = 1;
+}
+
+static void
+child_probe_remote_ready(void *arg, const char *error)
+{
+	struct child_probe_run *r = arg;
+
+	if (error != NULL) {
+		probe_run_error(r->run, "%s", error);
+		remote_session_close(&r->rs);
+		probe_run_complete(r->run);
+		return;
+	}
+	child_probe_remote_start(r);
 }
 
 int
@@ -366,12 +438,21 @@ child_probe_start(struct probe_run *run, const struct child_probe *sp,
     void (*judge)(struct probe_run *run, struct child *s))
 {
 	struct child_probe_run *r = xcalloc(1, sizeof(*r));
-	struct child_opts o = { sp->env, sp->cwd, sp->max_output };
+	struct child_opts o = { .env = sp->env, .cwd = sp->cwd,
+		.max_output = sp->max_output };
 	char *cause = NULL;
 
 	run->priv = NULL;
 	r->run = run;
 	r->judge = judge;
+	r->cp = sp;
+	if (sp->host != NULL) {
+		/* The command starts once the host has a session for it. */
+		run->priv = r;
+		remote_session_open(&r->rs, sp->host, run->loop, run->deadline,
+		    child_probe_remote_ready, r);
+		return 0;
+	}
 	if (child_start(&r->sp, run->loop, sp->argv, &o, child_probe_done, r,
 	    &cause) != 0) {
 		probe_run_error(run, "%s", cause);
@@ -380,6 +461,7 @@ child_probe_start(struct probe_run *run, const struct child_probe *sp,
 		free(r);
 		return -1;
 	}
+	r->started = 1;
 	run->priv = r;
 	return 0;
 }
@@ -387,10 +469,13 @@ child_probe_start(struct probe_run *run, const struct child_probe *sp,
 void
 child_probe_cancel(struct probe_run *run)
 {
-	struct child *s = child_probe_get(run);
+	struct child_probe_run *r = run->priv;
 
-	if (s != NULL)
-		child_cancel(s);
+	if (r == NULL)
+		return;
+	if (r->started)
+		child_cancel(&r->sp);
+	remote_session_close(&r->rs);
 }
 
 struct child *
@@ -398,7 +483,27 @@ child_probe_get(struct probe_run *run)
 {
 	struct child_probe_run *r = run->priv;
 
-	return r != NULL ? &r->sp : NULL;
+	return r != NULL && r->started ? &r->sp : NULL;
+}
+
+void
+child_probe_set_data(struct probe_run *run, void *data,
+    void (*free_fn)(void *data))
+{
+	struct child_probe_run *r = run->priv;
+
+	if (r->data != NULL && r->data_free != NULL)
+		r->data_free(r->data);
+	r->data = data;
+	r->data_free = free_fn;
+}
+
+void *
+child_probe_data(struct probe_run *run)
+{
+	struct child_probe_run *r = run->priv;
+
+	return r != NULL ? r->data : NULL;
 }
 
 void
@@ -428,6 +533,9 @@ child_probe_end(struct probe_run *run)
 	if (r == NULL)
 		return;
 	child_dispose(&r->sp);
+	remote_session_close(&r->rs);
+	if (r->data != NULL && r->data_free != NULL)
+		r->data_free(r->data);
 	free(r);
 	run->priv = NULL;
 }

@@ -10,6 +10,7 @@
 
 #include "loop.h"
 #include "probe.h"
+#include "remote.h"
 #include "util/buf.h"
 #include "util/proc.h"
 
@@ -23,6 +24,9 @@ struct child_opts {
 	char *const *env;
 	const char *cwd;	/* NULL: ours */
 	size_t max_output;	/* per stream; 0: PROBE_OUTPUT_MAX */
+	int stdin_pipe;		/* 1: stdin is a pipe kept open (never
+				 * written) until the child is done or
+				 * cancelled, then closed: EOF; 0: /dev/null */
 };
 
 /* One child. Embed it, child_start it, read the fields below once done()
@@ -78,7 +82,15 @@ char *child_text(const char *s, size_t n);
 char *child_text_cut(const char *s, size_t max);
 
 /* Probe kinds that run one command (command, nagios; evidence and fix
- * steps, which are command probes) share these. */
+ * steps, which are command probes; file and log on a host) share these.
+ *
+ * With `on: HOST` the command runs there, over ssh (remote.h): the run
+ * waits for a session on the host, then runs an ssh client whose remote
+ * command is argv, cwd and env quoted for the remote shell; the same
+ * timeout kills the client's process group, and the remote command dies
+ * with its session. When ssh itself fails (exit 255 with ssh's own
+ * message), the run's error is ssh's reason ("ssh: connection refused")
+ * and judge() does not run. */
 
 /* The compiled command, kept in probe->priv by prepare(). */
 struct child_probe {
@@ -86,6 +98,7 @@ struct child_probe {
 	char **env;		/* NULL, or NULL-terminated NAME=value */
 	char *cwd;		/* NULL: ours */
 	size_t max_output;
+	const struct host *host;	/* NULL: here; else p->on (borrowed) */
 };
 
 /* The state of one run, in run->priv. */
@@ -94,11 +107,17 @@ struct child_probe_run {
 	struct probe_run *run;
 	/* Set the kind's verdict from the finished child; NULL: none. */
 	void (*judge)(struct probe_run *run, struct child *s);
+	const struct child_probe *cp;
+	int started;		/* sp was started */
+	int direct;		/* on a host: without the control master */
+	struct remote_session rs;	/* on a host */
+	void *data;		/* the kind's, see child_probe_set_data */
+	void (*data_free)(void *data);
 };
 
 /* child_probe_create: compiles argv (a JSON array of strings, borrowed) and
- * p's `env` (map), `cwd` and `max_output` params into a new child_probe.
- * Fails when p has `on:` (not available yet), argv is not a non-empty
+ * p's `env` (map), `cwd` and `max_output` params into a new child_probe
+ * that runs on p->on (NULL: here). Fails when argv is not a non-empty
  * array of strings, an env name is empty or has '=', or max_output is 0 or
  * above 64MiB. NULL on error with *cause (heap) and p->err_field set. */
 struct child_probe *child_probe_create(struct probe *p, json_t *argv,
@@ -117,8 +136,16 @@ int child_probe_start(struct probe_run *run, const struct child_probe *sp,
 /* child_probe_cancel: child_cancel for the run's child (kept for finish). */
 void child_probe_cancel(struct probe_run *run);
 
-/* child_probe_get: the run's child, or NULL when it never started. */
+/* child_probe_get: the run's child, or NULL when it never started (it
+ * could not be spawned, or its host could not be reached). */
 struct child *child_probe_get(struct probe_run *run);
+
+/* child_probe_set_data: keeps data (the kind's, e.g. what judge() parsed
+ * from the output, for finish()) with the run; free_fn(data) runs in
+ * child_probe_end. child_probe_data returns it, or NULL. */
+void child_probe_set_data(struct probe_run *run, void *data,
+    void (*free_fn)(void *data));
+void *child_probe_data(struct probe_run *run);
 
 /* child_probe_write_status: writes `exit` (integer; null when killed by
  * a signal), `signal` ("SIGKILL", only when killed) and `truncated` (true
@@ -134,8 +161,8 @@ void child_manual_prefix(struct buf *b, const struct probe *p);
  * line. */
 void child_manual_argv(struct buf *b, json_t *argv);
 
-/* child_probe_end: disposes and frees the run's state; run->priv becomes
- * NULL. For finish(). */
+/* child_probe_end: disposes and frees the run's state (and its data);
+ * run->priv becomes NULL. For finish(). */
 void child_probe_end(struct probe_run *run);
 
 #endif

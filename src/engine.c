@@ -200,13 +200,17 @@ on_timeout(void *arg)
 }
 
 /* requires: each entry is an absolute path that must exist, or a command
- * that must be on PATH. Returns the first one missing, or NULL. */
+ * that must be on PATH. Returns the first one missing, or NULL. They are
+ * looked for on this machine, so a probe `on:` another host is not held
+ * back by them (a command missing there fails there). */
 static const char *
 unmet_requirement(const struct probe *p)
 {
 	const char *path = getenv("PATH");
 	size_t i;
 
+	if (p->on != NULL)
+		return NULL;
 	for (i = 0; i < p->nrequires; i++) {
 		const char *r = p->requires[i], *dir;
 		int found = 0;

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "remote.h"
 #include "util/proc.h"
 
 extern const struct cmd_entry cmd_diagnose_entry;
@@ -118,6 +119,8 @@ main(int argc, char **argv)
 	proc_init();
 
 	rc = cmd->exec(&ctx);
+	/* The SSH control masters serve every run of the command. */
+	remote_shutdown();
 	cmd_dispose(&ctx);
 	return rc;
 }

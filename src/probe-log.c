@@ -26,12 +26,24 @@
 #define LOG_LAST_DEFAULT 200
 #define LOG_LAST_MAX 1000000
 #define LOG_TEXT_MAX (64u * 1024u)	/* of `text`, the newest lines kept */
+#define LOG_REMOTE_MAX (64u * 1024u * 1024u)	/* of a host's tail */
 
 /* The compiled form of a probe, in p->priv. */
 struct log_prepared {
 	long last;
 	pcre2_code *re;		/* NULL without `match:` */
+	struct child_probe *remote;	/* on a host: its tail command */
 };
+
+/* On a host, tail(1) reads the last lines, and the kind scans its output
+ * as it scans a local tail. What tail cannot tell apart by exit status
+ * (a directory, a fifo it would block on) is said on stderr first. */
+static const char log_remote_script[] =
+	"LC_ALL=C; export LC_ALL; "
+	"if [ -d \"$1\" ]; then echo \"triage: is a directory\" >&2; exit 3; "
+	"fi; if [ -e \"$1\" ] && [ ! -f \"$1\" ]; then "
+	"echo \"triage: not a regular file\" >&2; exit 3; fi; "
+	"exec tail -n \"$2\" -- \"$1\"";
 
 /* One run: the scan happens in a zero-delay timer callback, so start()
  * returns at once and the engine can start other probes first. */
@@ -73,8 +85,27 @@ log_release(struct probe *p)
 	if (lp == NULL)
 		return;
 	pcre2_code_free(lp->re);
+	child_probe_free(lp->remote);
 	free(lp);
 	p->priv = NULL;
+}
+
+/* The tail command on p->on, into lp->remote. */
+static int
+log_prepare_remote(struct probe *p, struct log_prepared *lp, char **cause)
+{
+	char last[32];
+	json_t *argv;
+
+	snprintf(last, sizeof(last), "%ld", lp->last);
+	argv = json_pack("[ssssss]", "/bin/sh", "-c", log_remote_script,
+	    "triage-log", probe_param_str(p, "log", ""), last);
+	lp->remote = child_probe_create(p, argv, "log", cause);
+	json_decref(argv);
+	if (lp->remote == NULL)
+		return -1;
+	lp->remote->max_output = LOG_REMOTE_MAX;
+	return 0;
 }
 
 static int
@@ -87,11 +118,6 @@ log_prepare(struct probe *p, char **cause)
 	PCRE2_SIZE erroff;
 	PCRE2_UCHAR msg[256];
 
-	if (p->on != NULL) {
-		*cause = xstrdup("`on:` (SSH) is not available yet");
-		p->err_field = "on";
-		return -1;
-	}
 	if (probe_param_str(p, "log", NULL) == NULL) {
 		*cause = xstrdup("`log:` needs a path");
 		p->err_field = "log";
@@ -131,6 +157,10 @@ log_prepare(struct probe *p, char **cause)
 		(void)pcre2_jit_compile(lp->re, PCRE2_JIT_COMPLETE);
 	}
 	p->priv = lp;
+	if (p->on != NULL && log_prepare_remote(p, lp, cause) != 0) {
+		log_release(p);
+		return -1;
+	}
 	return 0;
 }
 
@@ -281,6 +311,29 @@ log_line_flush(struct log_run *lr)
 	lr->line_len = 0;
 }
 
+/* Hands each line of the block [p, e) to log_line(); a line that goes on
+ * past e is kept for the next block. */
+static void
+log_feed(struct log_run *lr, const char *p, const char *e)
+{
+	while (p < e) {
+		const char *nl = memchr(p, '\n', (size_t)(e - p));
+		size_t len = (size_t)((nl != NULL ? nl : e) - p);
+
+		if (nl != NULL && lr->line_len == 0) {
+			/* The common case: the whole line is here. */
+			int longer = len > LOG_LINE_MAX;
+
+			log_line(lr, p, longer ? LOG_LINE_MAX : len, longer);
+		} else {
+			log_line_append(lr, p, len);
+			if (nl != NULL)
+				log_line_flush(lr);
+		}
+		p += len + (nl != NULL);
+	}
+}
+
 /* Reads [start, end) forwards and hands each line to log_line(). 0, or -1
  * after probe_run_error(). */
 static int
@@ -294,7 +347,6 @@ log_scan_lines(struct log_run *lr, int fd, off_t start, off_t end,
 		size_t n = end - pos >= (off_t)LOG_BLOCK ? LOG_BLOCK :
 		    (size_t)(end - pos);
 		ssize_t got = log_read_at(fd, buf, n, pos);
-		const char *p, *e;
 
 		if (got < 0) {
 			probe_run_error(lr->run, "read_failed: %s",
@@ -304,25 +356,7 @@ log_scan_lines(struct log_run *lr, int fd, off_t start, off_t end,
 		if (got == 0)
 			break;	/* truncated meanwhile: scan what we have */
 		pos += got;
-		p = buf;
-		e = buf + got;
-		while (p < e) {
-			const char *nl = memchr(p, '\n', (size_t)(e - p));
-			size_t len = (size_t)((nl != NULL ? nl : e) - p);
-
-			if (nl != NULL && lr->line_len == 0) {
-				/* The common case: the whole line is here. */
-				int longer = len > LOG_LINE_MAX;
-
-				log_line(lr, p, longer ? LOG_LINE_MAX : len,
-				    longer);
-			} else {
-				log_line_append(lr, p, len);
-				if (nl != NULL)
-					log_line_flush(lr);
-			}
-			p += len + (nl != NULL);
-		}
+		log_feed(lr, buf, buf + got);
 		if (pos < end && log_late(lr)) {
 			probe_run_error(lr->run, "timeout: scanned %zu lines "
 			    "of the last %ld", lr->lines, lr->lp->last);
@@ -333,6 +367,33 @@ log_scan_lines(struct log_run *lr, int fd, off_t start, off_t end,
 	if (lr->line_len > 0)
 		log_line_flush(lr);
 	return 0;
+}
+
+/* Prepares lr to match lines; -1 after probe_run_error(). */
+static int
+log_match_init(struct log_run *lr)
+{
+	if (lr->lp->re == NULL)
+		return 0;
+	lr->md = pcre2_match_data_create_from_pattern(lr->lp->re, NULL);
+	if (lr->md == NULL) {
+		probe_run_error(lr->run, "out of memory for the regex");
+		return -1;
+	}
+	return 0;
+}
+
+/* Every line is scanned: the fields are valid, and matches are the kind's
+ * verdict. */
+static void
+log_scanned(struct log_run *lr)
+{
+	lr->scanned = 1;
+	if (lr->lp->re != NULL && lr->matches > 0)
+		probe_run_verdict(lr->run, STATE_CRITICAL,
+		    "%zu line%s match%s /%s/ in the last %zu", lr->matches,
+		    lr->matches == 1 ? "" : "s", lr->matches == 1 ? "es" : "",
+		    probe_param_str(lr->run->probe, "match", ""), lr->lines);
 }
 
 static void
@@ -378,23 +439,12 @@ log_scan(struct log_run *lr)
 		    "while being read", path);
 		goto out;
 	}
-	if (lr->lp->re != NULL) {
-		lr->md = pcre2_match_data_create_from_pattern(lr->lp->re,
-		    NULL);
-		if (lr->md == NULL) {
-			probe_run_error(lr->run, "out of memory for the regex");
-			goto out;
-		}
-	}
+	if (log_match_init(lr) != 0)
+		goto out;
 	lr->line = xmalloc(LOG_LINE_MAX);
 	if (log_scan_lines(lr, fd, start, st.st_size, buf) != 0)
 		goto out;
-	lr->scanned = 1;
-	if (lr->lp->re != NULL && lr->matches > 0)
-		probe_run_verdict(lr->run, STATE_CRITICAL,
-		    "%zu line%s match%s /%s/ in the last %zu", lr->matches,
-		    lr->matches == 1 ? "" : "s", lr->matches == 1 ? "es" : "",
-		    probe_param_str(lr->run->probe, "match", ""), lr->lines);
+	log_scanned(lr);
 out:
 	free(buf);
 	close(fd);
@@ -409,13 +459,19 @@ log_on_timer(void *arg)
 	probe_run_complete(lr->run);
 }
 
+static void log_remote_judge(struct probe_run *run, struct child *s);
+
 static int
 log_start(struct probe_run *run)
 {
-	struct log_run *lr = xcalloc(1, sizeof(*lr));
+	const struct log_prepared *lp = run->probe->priv;
+	struct log_run *lr;
 
+	if (lp != NULL && lp->remote != NULL)
+		return child_probe_start(run, lp->remote, log_remote_judge);
+	lr = xcalloc(1, sizeof(*lr));
 	lr->run = run;
-	lr->lp = run->probe->priv;
+	lr->lp = lp;
 	run->priv = lr;
 	if (lr->lp == NULL) {
 		probe_run_error(run, "log probe was not prepared");
@@ -426,12 +482,23 @@ log_start(struct probe_run *run)
 	return 0;
 }
 
+/* Whether run is on a host (its priv is the child glue's). */
+static int
+log_is_remote(const struct probe_run *run)
+{
+	const struct log_prepared *lp = run->probe->priv;
+
+	return lp != NULL && lp->remote != NULL;
+}
+
 static void
 log_cancel(struct probe_run *run)
 {
 	struct log_run *lr = run->priv;
 
-	if (lr != NULL && lr->lp != NULL)
+	if (log_is_remote(run))
+		child_probe_cancel(run);
+	else if (lr != NULL && lr->lp != NULL)
 		loop_timer_stop(run->loop, &lr->timer);
 }
 
@@ -488,16 +555,10 @@ log_text_json(const struct log_run *lr)
 	return v;
 }
 
+/* The fields, the same here and on a host. */
 static void
-log_finish(struct probe_run *run, json_t *out)
+log_write(const struct log_run *lr, json_t *out)
 {
-	struct log_run *lr = run->priv;
-
-	if (lr == NULL)
-		return;
-	run->priv = NULL;
-	if (lr->lp != NULL && run->loop != NULL)
-		loop_timer_stop(run->loop, &lr->timer);
 	if (lr->scanned) {
 		json_object_set_new(out, "lines",
 		    json_integer((json_int_t)lr->lines));
@@ -509,10 +570,96 @@ log_finish(struct probe_run *run, json_t *out)
 			    log_match_json(lr));
 		json_object_set_new(out, "text", log_text_json(lr));
 	}
+}
+
+static void
+log_run_free(void *arg)
+{
+	struct log_run *lr = arg;
+
 	buf_dispose(&lr->text);
 	pcre2_match_data_free(lr->md);
 	free(lr->line);
 	free(lr);
+}
+
+static void
+log_finish(struct probe_run *run, json_t *out)
+{
+	struct log_run *lr;
+
+	if (log_is_remote(run)) {
+		lr = child_probe_data(run);
+		if (lr != NULL)
+			log_write(lr, out);
+		child_probe_end(run);
+		return;
+	}
+	lr = run->priv;
+	if (lr == NULL)
+		return;
+	run->priv = NULL;
+	if (lr->lp != NULL && run->loop != NULL)
+		loop_timer_stop(run->loop, &lr->timer);
+	log_write(lr, out);
+	log_run_free(lr);
+}
+
+/* tail's complaint about path (its stderr, or the script's) as the reason
+ * the local kind would give. */
+static void
+log_remote_failed(struct probe_run *run, const char *path, const char *err)
+{
+	char *first;
+
+	if (strstr(err, "triage: is a directory") != NULL) {
+		probe_run_error(run, "is a directory: %s", path);
+	} else if (strstr(err, "triage: not a regular file") != NULL) {
+		probe_run_error(run, "not a regular file: %s", path);
+	} else if (strstr(err, "No such file or directory") != NULL ||
+	    strstr(err, "Not a directory") != NULL) {
+		probe_run_error(run, "not_found: %s", path);
+	} else if (strstr(err, "Permission denied") != NULL) {
+		probe_run_error(run, "permission denied: %s", path);
+	} else {
+		first = child_text_cut(err, 200);
+		probe_run_error(run, "open_failed: %s: %s", path, first[0] ?
+		    first : "tail failed");
+		free(first);
+	}
+}
+
+/* Scans what tail printed on the host, as log_scan scans a local tail. */
+static void
+log_remote_judge(struct probe_run *run, struct child *s)
+{
+	const char *path = probe_param_str(run->probe, "log", "");
+	struct log_run *lr = xcalloc(1, sizeof(*lr));
+	const char *out;
+	char *err;
+
+	lr->run = run;
+	lr->lp = run->probe->priv;
+	child_probe_set_data(run, lr, log_run_free);
+	if (s->proc.signal != 0 || s->proc.exit_code != 0) {
+		err = child_text(buf_cstr(&s->err), s->err.len);
+		log_remote_failed(run, path, err);
+		free(err);
+		return;
+	}
+	if (s->out.truncated) {
+		probe_run_error(run, "read_failed: %s: the last %ld lines are "
+		    "over %u MiB", path, lr->lp->last, LOG_REMOTE_MAX >> 20);
+		return;
+	}
+	if (log_match_init(lr) != 0)
+		return;
+	lr->line = xmalloc(LOG_LINE_MAX);
+	out = buf_cstr(&s->out);
+	log_feed(lr, out, out + s->out.len);
+	if (lr->line_len > 0)
+		log_line_flush(lr);
+	log_scanned(lr);
 }
 
 /* probe_kind_log: `log: PATH` with `last:` (lines from the end, default
@@ -521,7 +668,9 @@ log_finish(struct probe_run *run, json_t *out)
  * lines, so a multi-gigabyte log costs what `tail -n` costs; a line is
  * matched on its first 64 KiB (bytes that are not UTF-8 match nothing, not
  * even `.`). With `match:`, any matching line makes the kind's verdict
- * critical. A missing file is an error "not_found: PATH". */
+ * critical. A missing file is an error "not_found: PATH". With `on: HOST`,
+ * `tail -n LAST` runs there and its output (up to 64 MiB) is scanned the
+ * same way, for the same fields and reasons. */
 /* tail | grep: the same lines, and those that match. PCRE-only syntax
  * needs grep -P; the rest reads the same as an extended regex. */
 static char *

@@ -132,8 +132,8 @@ setup_attr(posix_spawnattr_t *attr)
 }
 
 static int
-setup_actions(posix_spawn_file_actions_t *fa, const char *cwd, int out_w,
-    int err_w)
+setup_actions(posix_spawn_file_actions_t *fa, const char *cwd, int in_r,
+    int out_w, int err_w)
 {
 	int rc;
 
@@ -142,8 +142,12 @@ setup_actions(posix_spawn_file_actions_t *fa, const char *cwd, int out_w,
 	if (cwd != NULL &&
 	    (rc = posix_spawn_file_actions_addchdir_np(fa, cwd)) != 0)
 		return rc;
-	if ((rc = posix_spawn_file_actions_addopen(fa, STDIN_FILENO,
-	    "/dev/null", O_RDONLY, 0)) != 0 ||
+	if (in_r >= 0)
+		rc = posix_spawn_file_actions_adddup2(fa, in_r, STDIN_FILENO);
+	else
+		rc = posix_spawn_file_actions_addopen(fa, STDIN_FILENO,
+		    "/dev/null", O_RDONLY, 0);
+	if (rc != 0 ||
 	    (rc = posix_spawn_file_actions_adddup2(fa, out_w,
 	    STDOUT_FILENO)) != 0 ||
 	    (rc = posix_spawn_file_actions_adddup2(fa, err_w,
@@ -178,6 +182,7 @@ abandon(pid_t pid)
 {
 	struct proc p = {
 		.pid = pid, .pidfd = -1, .out_fd = -1, .err_fd = -1,
+		.in_fd = -1,
 	};
 
 	proc_kill(&p);
@@ -189,7 +194,7 @@ proc_spawn(struct proc *out, char *const argv[],
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
-	int outp[2] = { -1, -1 }, errp[2] = { -1, -1 };
+	int outp[2] = { -1, -1 }, errp[2] = { -1, -1 }, inp[2] = { -1, -1 };
 	char **env = NULL;
 	const char *cwd = opts != NULL ? opts->cwd : NULL;
 	pid_t pid = -1;
@@ -197,7 +202,7 @@ proc_spawn(struct proc *out, char *const argv[],
 
 	memset(out, 0, sizeof(*out));
 	out->pid = -1;
-	out->pidfd = out->out_fd = out->err_fd = -1;
+	out->pidfd = out->out_fd = out->err_fd = out->in_fd = -1;
 	out->exit_code = -1;
 	if (argv == NULL || argv[0] == NULL || argv[0][0] == '\0') {
 		*cause = xstrdup("empty command");
@@ -207,6 +212,12 @@ proc_spawn(struct proc *out, char *const argv[],
 		return -1;
 	if (pipe2(outp, O_CLOEXEC | O_NONBLOCK) != 0 ||
 	    pipe2(errp, O_CLOEXEC | O_NONBLOCK) != 0) {
+		*cause = xasprintf("pipe: %s", strerror(errno));
+		goto out;
+	}
+	/* Our end is close-on-exec, so that no other child holds it open
+	 * (and the child sees EOF when we close it). */
+	if (opts != NULL && opts->stdin_pipe && pipe2(inp, O_CLOEXEC) != 0) {
 		*cause = xasprintf("pipe: %s", strerror(errno));
 		goto out;
 	}
@@ -228,7 +239,7 @@ proc_spawn(struct proc *out, char *const argv[],
 	}
 	have_attr = 1;
 	if ((rc = setup_attr(&attr)) != 0 ||
-	    (rc = setup_actions(&fa, cwd, outp[1], errp[1])) != 0) {
+	    (rc = setup_actions(&fa, cwd, inp[0], outp[1], errp[1])) != 0) {
 		*cause = xasprintf("posix_spawn: %s", strerror(rc));
 		goto out;
 	}
@@ -249,9 +260,12 @@ proc_spawn(struct proc *out, char *const argv[],
 	out->pid = pid;
 	out->out_fd = outp[0];
 	out->err_fd = errp[0];
-	outp[0] = errp[0] = -1;
+	out->in_fd = inp[1];
+	outp[0] = errp[0] = inp[1] = -1;
 	ret = 0;
 out:
+	close_fd(&inp[0]);
+	close_fd(&inp[1]);
 	close_fd(&outp[0]);
 	close_fd(&outp[1]);
 	close_fd(&errp[0]);
@@ -335,6 +349,7 @@ proc_kill(struct proc *p)
 void
 proc_close(struct proc *p)
 {
+	close_fd(&p->in_fd);
 	close_fd(&p->out_fd);
 	close_fd(&p->err_fd);
 	close_fd(&p->pidfd);

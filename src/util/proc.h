@@ -14,6 +14,9 @@ struct proc {
 	int pidfd;		/* readable once the leader exits; -1: none */
 	int out_fd;		/* its stdout, non-blocking; -1: none */
 	int err_fd;		/* its stderr, non-blocking; -1: none */
+	int in_fd;		/* the write end of its stdin pipe
+				 * (proc_opts.stdin_pipe), never written:
+				 * closing it gives the child EOF; -1: none */
 	int exited;		/* the leader's status below is known */
 	int reaped;		/* the leader is reaped (proc_kill ran) */
 	int exit_code;		/* its exit code, or -1 when killed */
@@ -27,6 +30,9 @@ struct proc_opts {
 	 * looked up on our PATH. */
 	char *const *env;
 	const char *cwd;	/* NULL: our working directory */
+	int stdin_pipe;		/* 1: stdin is a pipe (proc.in_fd) that
+				 * stays open until we close it;
+				 * 0: /dev/null */
 };
 
 /* proc_init: makes this process the child subreaper (PR_SET_CHILD_SUBREAPER)
@@ -38,14 +44,15 @@ struct proc_opts {
 int proc_init(void);
 
 /* proc_spawn: starts argv (argv[0] looked up on PATH; never a shell) with
- * stdin from /dev/null, stdout and stderr to fresh pipes, every signal
- * unblocked and SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGCHLD and SIGQUIT at
- * their defaults, in a new process group it leads, in opts->cwd with
- * opts->env merged over our environment (opts may be NULL). On success
- * fills *out (the caller owns its descriptors: proc_kill then proc_close)
- * and returns 0. Else returns -1, *out holds nothing to release, and
- * *cause (heap) is "command not found: foo", "permission denied: foo",
- * "cwd /x: No such file or directory" or another sentence. */
+ * stdin from /dev/null (or a pipe: opts->stdin_pipe), stdout and stderr
+ * to fresh pipes, every signal unblocked and SIGPIPE, SIGINT, SIGTERM,
+ * SIGHUP, SIGCHLD and SIGQUIT at their defaults, in a new process group
+ * it leads, in opts->cwd with opts->env merged over our environment (opts
+ * may be NULL). On success fills *out (the caller owns its descriptors:
+ * proc_kill then proc_close) and returns 0. Else returns -1, *out holds
+ * nothing to release, and *cause (heap) is "command not found: foo",
+ * "permission denied: foo", "cwd /x: No such file or directory" or another
+ * sentence. */
 int proc_spawn(struct proc *out, char *const argv[],
     const struct proc_opts *opts, char **cause);
 
@@ -63,8 +70,8 @@ int proc_poll(struct proc *p);
  * Descriptors are left open. */
 void proc_kill(struct proc *p);
 
-/* proc_close: closes the pipes and the pidfd that are still open and sets
- * them to -1. Does not kill: call proc_kill first. */
+/* proc_close: closes the pipes (stdin's too) and the pidfd that are still
+ * open and sets them to -1. Does not kill: call proc_kill first. */
 void proc_close(struct proc *p);
 
 /* proc_signal_name: "SIGKILL" for SIGKILL, "SIG42" when it has no name;

@@ -238,7 +238,7 @@ test_proc_bad_cwd(void **state)
 	struct fixture *f = *state;
 	char **argv = argv_new("true", NULL);
 	char cwd[128];
-	struct proc_opts o = { NULL, cwd };
+	struct proc_opts o = { .cwd = cwd };
 	struct proc p;
 	char *cause = NULL;
 
@@ -382,7 +382,7 @@ test_spawn_child_setup(void **state)
 		"readlink /proc/self/fd/0; echo \"$TRIAGE_X $HOME\"; pwd -P; "
 		"cat; echo fds; ls /proc/self/fd; echo end", NULL);
 	char **env = argv_new("TRIAGE_X=x y", "HOME=/nowhere", NULL);
-	struct child_opts o = { env, f->dir, 0 };
+	struct child_opts o = { .env = env, .cwd = f->dir };
 	struct loop *l = loop_create();
 	struct waiter w = { 0, NULL };
 	struct sigaction ign, old[ARRAY_LEN(sigs)];
@@ -434,7 +434,7 @@ static void
 test_spawn_cap(void **state)
 {
 	char **argv = argv_new("head", "-c", "3000000", "/dev/zero", NULL);
-	struct child_opts o = { NULL, NULL, 1000 };
+	struct child_opts o = { .max_output = 1000 };
 	struct loop *l = loop_create();
 	struct waiter w = { 0, NULL };
 	struct child s;
