@@ -541,6 +541,25 @@ cmd_print_excerpt(const char *text, size_t max_lines, int indent,
 	}
 }
 
+/* The rows of an sql result, one compact JSON object a line (heap). */
+static char *
+cmd_rows_text(json_t *rows)
+{
+	struct buf b;
+	json_t *row;
+	size_t i;
+	char *line;
+
+	buf_init(&b, 0);
+	json_array_foreach(rows, i, row) {
+		line = json_dumps(row, JSON_COMPACT | JSON_ENCODE_ANY);
+		if (line != NULL)
+			buf_printf(&b, "%s\n", line);
+		free(line);
+	}
+	return buf_steal(&b);
+}
+
 void
 cmd_print_evidence(json_t *ev, const char *note, const struct style *st)
 {
@@ -571,6 +590,14 @@ cmd_print_evidence(json_t *ev, const char *note, const struct style *st)
 				cmd_print_excerpt(v, CMD_EVIDENCE_LINES, 4, st);
 				shown = 1;
 			}
+		}
+		/* sql: a row a line, as JSON. */
+		if (!shown && json_array_size(json_object_get(r, "rows")) > 0) {
+			char *rows = cmd_rows_text(json_object_get(r, "rows"));
+
+			cmd_print_excerpt(rows, CMD_EVIDENCE_LINES, 4, st);
+			free(rows);
+			shown = 1;
 		}
 		if (json_is_true(json_object_get(r, "truncated")))
 			printf("    %s(cut at the output cap)%s\n", st->dim,

@@ -277,6 +277,7 @@ run_step(const struct runbook *rb, const char *phase, const struct step *s,
 	struct probe *p = (struct probe *)&s->probe;
 	json_t *results = engine_run(rb, &p, 1, opts);
 	json_t *r = json_object_get(results, p->id), *argv, *e;
+	json_t *empty = json_string("");	/* for steps with no output */
 	char *cmd = fix_step_command(p);
 
 	argv = probe_param(p, "command");
@@ -291,11 +292,12 @@ run_step(const struct runbook *rb, const char *phase, const struct step *s,
 	    json_object_get(r, "exit") : json_null(),
 	    "duration_ms", json_object_get(r, "latency_ms"),
 	    "output", json_object_get(r, "stdout") != NULL ?
-	    json_object_get(r, "stdout") : json_string(""),
+	    json_object_get(r, "stdout") : empty,
 	    "stderr", json_object_get(r, "stderr") != NULL ?
-	    json_object_get(r, "stderr") : json_string(""),
+	    json_object_get(r, "stderr") : empty,
 	    "truncated", json_object_get(r, "truncated") != NULL ?
 	    json_object_get(r, "truncated") : json_false());
+	json_decref(empty);
 	free(cmd);
 	json_decref(results);
 	runbook_redact_json(rb, e);

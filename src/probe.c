@@ -13,6 +13,8 @@ extern const struct probe_kind probe_kind_command;
 extern const struct probe_kind probe_kind_nagios;
 extern const struct probe_kind probe_kind_file;
 extern const struct probe_kind probe_kind_log;
+extern const struct probe_kind probe_kind_sql;
+extern const struct probe_kind probe_kind_redis;
 
 /* Adding a kind is adding its file and a row here. */
 const struct probe_kind *const probe_kinds[] = {
@@ -23,6 +25,8 @@ const struct probe_kind *const probe_kinds[] = {
 	&probe_kind_nagios,
 	&probe_kind_file,
 	&probe_kind_log,
+	&probe_kind_sql,
+	&probe_kind_redis,
 	NULL,
 };
 

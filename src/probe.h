@@ -55,6 +55,9 @@ enum field_type {
 };
 
 #define FIELD_REQUIRED 1u
+/* FIELD_ARGV: the first item must be written out, not templated, so that
+ * what runs is what the runbook says (redis: the command name). */
+#define FIELD_LITERAL_HEAD 2u
 
 struct field_spec {
 	const char *name;
@@ -122,6 +125,12 @@ struct probe {
 				 * tell reads from writes (sql, redis) refuse
 				 * writes unless this is set */
 	char *missing_env;	/* first {{env.X}} that was unset: skipped */
+	/* The values of the runbook's secrets that are set (borrowed from
+	 * the runbook, NULL when none): kinds that take a password (sql,
+	 * redis) accept one only when it is one of these, so that a
+	 * password is never written in the runbook itself. */
+	char *const *secret_values;
+	size_t nsecret_values;
 	const char *err_field;	/* set by prepare() on error */
 	void *priv;		/* the kind's compiled form */
 };

@@ -61,14 +61,28 @@ kinds_list(void)
 	return buf_steal(&b);
 }
 
-/* Sets p->kind from the one kind key of body; reports a second one. */
+/* Whether entry e may stand in a probe of kind k: it is no kind's key, or
+ * k's own, or a key k takes as a field (redis takes command:). */
+static int
+kind_key_fits(const struct probe_kind *k, const struct yentry *e)
+{
+	const struct probe_kind *ek;
+
+	if (e->dup_of != NULL || (ek = probe_kind_find(e->key->text)) == NULL)
+		return 1;
+	return ek == k || kind_field(k, e->key->text) != NULL;
+}
+
+/* Sets p->kind from the one kind key of body: the one whose kind takes
+ * every other kind key there as a field, else the first; reports the
+ * others. */
 static void
 probe_find_kind(struct loader *ld, struct probe *p, const struct ynode *body,
     const char *ctx)
 {
 	const struct yentry *first = NULL;
 	const struct probe_kind *k;
-	size_t i;
+	size_t i, j;
 
 	for (i = 0; i < body->nentries; i++) {
 		const struct yentry *e = &body->entries[i];
@@ -76,15 +90,28 @@ probe_find_kind(struct loader *ld, struct probe *p, const struct ynode *body,
 		if (e->dup_of != NULL ||
 		    (k = probe_kind_find(e->key->text)) == NULL)
 			continue;
-		if (first == NULL) {
+		if (first == NULL)
 			first = e;
-			p->kind = k;
-		} else if (k != p->kind) {
-			ld_error(ld, e->key->pos, xstrdup("one probe or step "
-			    "checks one thing; split it in two"),
-			    "%s has two kinds: \"%s\" and \"%s\"", ctx,
-			    first->key->text, e->key->text);
+		for (j = 0; j < body->nentries; j++) {
+			if (!kind_key_fits(k, &body->entries[j]))
+				break;
 		}
+		if (j == body->nentries) {
+			first = e;
+			break;
+		}
+	}
+	if (first == NULL)
+		return;
+	p->kind = probe_kind_find(first->key->text);
+	for (i = 0; i < body->nentries; i++) {
+		const struct yentry *e = &body->entries[i];
+
+		if (kind_key_fits(p->kind, e))
+			continue;
+		ld_error(ld, e->key->pos, xstrdup("one probe or step checks "
+		    "one thing; split it in two"), "%s has two kinds: \"%s\" "
+		    "and \"%s\"", ctx, first->key->text, e->key->text);
 	}
 }
 
@@ -232,6 +259,14 @@ probe_param_load(struct loader *ld, struct probe *p, struct probe_notes *pn,
 		else if (v->nitems == 0)
 			ld_error(ld, v->pos, NULL, "%s in %s is an empty list: "
 			    "write at least the program to run", f->name, ctx);
+		else if ((f->flags & FIELD_LITERAL_HEAD) &&
+		    v->items[0]->type == Y_SCALAR &&
+		    strstr(v->items[0]->text, "{{") != NULL)
+			ld_error(ld, v->items[0]->pos, xstrdup("write the "
+			    "command itself, so that what runs can be checked "
+			    "when the runbook loads"), "the first item of %s "
+			    "in %s is templated; it must be written out",
+			    f->name, ctx);
 		else
 			j = param_strings(ld, f->name, v, ctx, &missing);
 		break;
@@ -323,6 +358,31 @@ probe_requires(struct loader *ld, struct probe *p, struct ynode *v,
 	}
 }
 
+/* `on:` for a kind that checks from here (http, tcp, tls, sql, ...). */
+static void
+probe_on_refused(struct loader *ld, const struct probe *p,
+    const struct ynode *v, const char *ctx)
+{
+	struct buf b;
+	size_t i, n = 0, k = 0;
+
+	for (i = 0; probe_kinds[i] != NULL; i++)
+		n += (probe_kinds[i]->flags & PROBE_KIND_REMOTE) != 0;
+	buf_init(&b, 0);
+	for (i = 0; probe_kinds[i] != NULL; i++) {
+		if (!(probe_kinds[i]->flags & PROBE_KIND_REMOTE))
+			continue;
+		buf_printf(&b, "%s%s", k == 0 ? "" : k + 1 == n ? " and " :
+		    ", ", probe_kinds[i]->name);
+		k++;
+	}
+	ld_error(ld, v->pos, xasprintf("leave out on: to check it from "
+	    "here, or run a command on %s (curl, nc, ...)", p->on->name),
+	    "%s: %s probes cannot run on a host; `on:` is for %s", ctx,
+	    p->kind->name, buf_cstr(&b));
+	buf_dispose(&b);
+}
+
 static void
 probe_on(struct loader *ld, struct probe *p, const struct ynode *v,
     const char *ctx)
@@ -337,9 +397,9 @@ probe_on(struct loader *ld, struct probe *p, const struct ynode *v,
 	for (i = 0; i < rb->nhosts; i++) {
 		if (strcmp(rb->hosts[i].name, s) == 0) {
 			p->on = &rb->hosts[i];
-			/* Until SSH lands, whatever the kind. */
-			ld_error(ld, v->pos, NULL, "%s: `on:` (SSH) is not "
-			    "available yet in this version", ctx);
+			if (p->kind != NULL &&
+			    !(p->kind->flags & PROBE_KIND_REMOTE))
+				probe_on_refused(ld, p, v, ctx);
 			return;
 		}
 	}
@@ -529,6 +589,8 @@ probe_load(struct loader *ld, struct probe *p, struct step *st,
 	p->params = json_object();
 	p->timeout = role == ROLE_PROBE ? 5 : role == ROLE_FIX ? 30 : 10;
 	p->may_write = role == ROLE_FIX;
+	p->secret_values = ld->rb->secret_values;
+	p->nsecret_values = ld->rb->nsecret_values;
 	p->interval = 30;
 	p->retries = 1;
 	p->severity = STATE_CRITICAL;
