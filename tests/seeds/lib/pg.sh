@@ -32,6 +32,8 @@
 # set. PG_MAX_CONNECTIONS (default 300) sizes the server for benchmarks;
 # PG_SERVER_OPTS adds postgres options ("-c shared_buffers=16MB").
 
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
 # pg__bindir: the directory of initdb and pg_ctl, newest version first.
 pg__bindir() {
 	local d
@@ -45,36 +47,6 @@ pg__bindir() {
 	dirname "$(readlink -f "$d")"
 }
 
-# pg__install: apt-get install postgresql, once.
-pg__install() {
-	local sudo=
-	if [ "$(id -u)" -ne 0 ]; then
-		command -v sudo >/dev/null 2>&1 || {
-			echo "pg.sh: PostgreSQL is not installed and I am not root" \
-			    "(run scripts/deps.sh)" >&2
-			return 1
-		}
-		sudo="sudo -n"
-	fi
-	command -v apt-get >/dev/null 2>&1 || {
-		echo "pg.sh: PostgreSQL is not installed and there is no" \
-		    "apt-get (install postgresql)" >&2
-		return 1
-	}
-	echo "pg.sh: installing postgresql ..." >&2
-	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq \
-	    --no-install-recommends postgresql >/dev/null 2>&1 || {
-		DEBIAN_FRONTEND=noninteractive $sudo apt-get update -qq &&
-		DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq \
-		    --no-install-recommends postgresql >/dev/null
-	} || {
-		echo "pg.sh: apt-get install postgresql failed" >&2
-		return 1
-	}
-	# Debian's package starts a cluster of its own on port 5432; the tests
-	# need none of it, but it is the machine owner's to keep or stop.
-}
-
 # pg__as_owner CMD...: runs CMD as the cluster's owner.
 pg__as_owner() {
 	if [ "$(id -u)" -eq 0 ]; then
@@ -82,21 +54,6 @@ pg__as_owner() {
 	else
 		"$@"
 	fi
-}
-
-# pg__free_port: a loopback TCP port nothing listens on.
-pg__free_port() {
-	local port
-	while :; do
-		port=$((20000 + RANDOM % 30000))
-		if command -v ss >/dev/null 2>&1; then
-			ss -Hltn "sport = :$port" 2>/dev/null | grep -q . ||
-				break
-		else
-			(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || break
-		fi
-	done
-	echo "$port"
 }
 
 # pg_start: see the top of the file. Returns non-zero, after saying why on
@@ -108,7 +65,7 @@ pg_start() {
 		return 0
 	fi
 	if ! bindir=$(pg__bindir); then
-		pg__install || return 1
+		seeds_apt_install pg.sh postgresql || return 1
 		bindir=$(pg__bindir) || {
 			echo "pg.sh: no initdb after installing postgresql" >&2
 			return 1
@@ -139,7 +96,7 @@ pg_start() {
 	fi
 	rm -f "$pwfile"
 	for try in 1 2 3 4 5; do
-		port=$(pg__free_port)
+		port=$(seeds_free_port)
 		if pg__as_owner "$bindir/pg_ctl" -D "$PG_DIR/data" \
 		    -l "$PG_DIR/log" -w -t 60 -o "-c listen_addresses=127.0.0.1 \
 -c port=$port -c unix_socket_directories=$PG_DIR \

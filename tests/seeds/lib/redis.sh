@@ -30,50 +30,7 @@
 # and removes the directory; it is safe to call twice. REDIS_MAXCLIENTS
 # (default 10000) sizes the server for benchmarks.
 
-# redis__install: apt-get install redis-server, once.
-redis__install() {
-	local sudo=
-	if [ "$(id -u)" -ne 0 ]; then
-		command -v sudo >/dev/null 2>&1 || {
-			echo "redis.sh: redis-server is not installed and I am" \
-			    "not root (run scripts/deps.sh)" >&2
-			return 1
-		}
-		sudo="sudo -n"
-	fi
-	command -v apt-get >/dev/null 2>&1 || {
-		echo "redis.sh: redis-server is not installed and there is" \
-		    "no apt-get (install redis-server)" >&2
-		return 1
-	}
-	echo "redis.sh: installing redis-server ..." >&2
-	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq \
-	    --no-install-recommends redis-server redis-tools \
-	    >/dev/null 2>&1 || {
-		DEBIAN_FRONTEND=noninteractive $sudo apt-get update -qq &&
-		DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq \
-		    --no-install-recommends redis-server redis-tools >/dev/null
-	} || {
-		echo "redis.sh: apt-get install redis-server failed" >&2
-		return 1
-	}
-}
-
-# redis__free_port: a loopback TCP port nothing listens on (another
-# process may still take it first: redis_start tries again then).
-redis__free_port() {
-	local port
-	while :; do
-		port=$((20000 + RANDOM % 30000))
-		if command -v ss >/dev/null 2>&1; then
-			ss -Hltn "sport = :$port" 2>/dev/null | grep -q . ||
-				break
-		else
-			(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || break
-		fi
-	done
-	echo "$port"
-}
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 # redis__pid: the server's pid, from its pidfile; fails when it has none.
 redis__pid() {
@@ -99,7 +56,7 @@ redis_start() {
 	fi
 	if ! command -v redis-server >/dev/null 2>&1 ||
 	    ! command -v redis-cli >/dev/null 2>&1; then
-		redis__install || return 1
+		seeds_apt_install redis.sh redis-server redis-tools || return 1
 	fi
 	REDIS_DIR=$(mktemp -d "${TMPDIR:-/tmp}/triage-redis.XXXXXX") ||
 		return 1
@@ -109,7 +66,7 @@ redis_start() {
 	export REDIS_PASSWORD REDIS_HOST=127.0.0.1
 	export REDIS_SOCKET=$REDIS_DIR/redis.sock
 	for try in 1 2 3 4 5; do
-		port=$(redis__free_port)
+		port=$(seeds_free_port)
 		rm -f "$REDIS_DIR/redis.log"
 		# The password is in this file (mode 600), not in ps's output.
 		(umask 077 && cat >"$REDIS_DIR/redis.conf") <<CONF

@@ -31,50 +31,7 @@
 # and writes them to $SSHD_DIR/env. sshd_stop stops the server and removes
 # the directory; it is safe to call twice.
 
-# sshd__install: apt-get install openssh-server openssh-client, once.
-sshd__install() {
-	local sudo=
-	if [ "$(id -u)" -ne 0 ]; then
-		command -v sudo >/dev/null 2>&1 || {
-			echo "sshd.sh: OpenSSH is not installed and I am not" \
-			    "root (run scripts/deps.sh)" >&2
-			return 1
-		}
-		sudo="sudo -n"
-	fi
-	command -v apt-get >/dev/null 2>&1 || {
-		echo "sshd.sh: OpenSSH is not installed and there is no" \
-		    "apt-get (install openssh-server)" >&2
-		return 1
-	}
-	echo "sshd.sh: installing openssh-server ..." >&2
-	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq \
-	    --no-install-recommends openssh-server openssh-client \
-	    >/dev/null 2>&1 || {
-		DEBIAN_FRONTEND=noninteractive $sudo apt-get update -qq &&
-		DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq \
-		    --no-install-recommends openssh-server openssh-client \
-		    >/dev/null
-	} || {
-		echo "sshd.sh: apt-get install openssh-server failed" >&2
-		return 1
-	}
-}
-
-# sshd__free_port: a loopback TCP port nothing listens on.
-sshd__free_port() {
-	local port
-	while :; do
-		port=$((20000 + RANDOM % 30000))
-		if command -v ss >/dev/null 2>&1; then
-			ss -Hltn "sport = :$port" 2>/dev/null | grep -q . ||
-				break
-		else
-			(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || break
-		fi
-	done
-	echo "$port"
-}
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 # sshd__user: the login user, created when missing (as root).
 sshd__user() {
@@ -115,7 +72,7 @@ sshd_start() {
 	fi
 	if [ ! -x /usr/sbin/sshd ] || ! command -v ssh >/dev/null 2>&1 ||
 	    ! command -v ssh-keygen >/dev/null 2>&1; then
-		sshd__install || return 1
+		seeds_apt_install sshd.sh openssh-server openssh-client || return 1
 	fi
 	SSH_USER=$(sshd__user) || return 1
 	SSHD_DIR=$(mktemp -d "${TMPDIR:-/tmp}/triage-sshd.XXXXXX") || return 1
@@ -138,7 +95,7 @@ sshd_start() {
 	# sshd's privilege separation directory.
 	[ -d /run/sshd ] || mkdir -p -m 755 /run/sshd 2>/dev/null
 	for try in 1 2 3 4 5; do
-		port=$(sshd__free_port)
+		port=$(seeds_free_port)
 		cat >"$SSHD_DIR/sshd_config" <<EOF
 ListenAddress 127.0.0.1
 Port $port

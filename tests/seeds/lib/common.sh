@@ -1,0 +1,51 @@
+# SPDX-License-Identifier: MIT
+# What the server harnesses (pg.sh, redis.sh, sshd.sh) share: installing a
+# Debian package when it is missing, and finding a free loopback port.
+# Sourced by them; defines only seeds_* names.
+
+# seeds_apt_install WHO PACKAGE...: apt-get install the packages (as root,
+# or through sudo -n), updating the package lists once if the first try
+# fails. WHO names the caller in messages. Fails, saying why on stderr,
+# when it cannot.
+seeds_apt_install() {
+	local who=$1 sudo=
+	shift
+	if [ "$(id -u)" -ne 0 ]; then
+		command -v sudo >/dev/null 2>&1 || {
+			echo "$who: $* not installed and I am not root" \
+			    "(run scripts/deps.sh)" >&2
+			return 1
+		}
+		sudo="sudo -n"
+	fi
+	command -v apt-get >/dev/null 2>&1 || {
+		echo "$who: $* not installed and there is no apt-get" >&2
+		return 1
+	}
+	echo "$who: installing $* ..." >&2
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq \
+	    --no-install-recommends "$@" >/dev/null 2>&1 || {
+		DEBIAN_FRONTEND=noninteractive $sudo apt-get update -qq &&
+		DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq \
+		    --no-install-recommends "$@" >/dev/null
+	} || {
+		echo "$who: apt-get install $* failed" >&2
+		return 1
+	}
+}
+
+# seeds_free_port: a loopback TCP port nothing listens on (another process
+# may still take it first: the harnesses try again then).
+seeds_free_port() {
+	local port
+	while :; do
+		port=$((20000 + RANDOM % 30000))
+		if command -v ss >/dev/null 2>&1; then
+			ss -Hltn "sport = :$port" 2>/dev/null | grep -q . ||
+				break
+		else
+			(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || break
+		fi
+	done
+	echo "$port"
+}
