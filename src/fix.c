@@ -269,6 +269,23 @@ enum fix_outcome {
 	FIX_STEPS_ABORTED,	/* a hook returned -1 */
 };
 
+/* The fields every result has, which a step's record names its own way. */
+static int
+is_run_field(const char *key)
+{
+	static const char *const names[] = {
+		"id", "layer", "kind", "latency", "latency_ms", "checked_at",
+		"stdout", "text",
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_LEN(names); i++) {
+		if (strcmp(key, names[i]) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 /* Runs step i of steps[] alone and returns its entry for the record. */
 static json_t *
 run_step(const struct runbook *rb, const char *phase, const struct step *s,
@@ -276,9 +293,11 @@ run_step(const struct runbook *rb, const char *phase, const struct step *s,
 {
 	struct probe *p = (struct probe *)&s->probe;
 	json_t *results = engine_run(rb, &p, 1, opts);
-	json_t *r = json_object_get(results, p->id), *argv, *e;
+	json_t *r = json_object_get(results, p->id), *argv, *e, *v;
 	json_t *empty = json_string("");	/* for steps with no output */
+	json_t *out = json_object_get(r, "stdout");
 	char *cmd = fix_step_command(p);
+	const char *key;
 
 	argv = probe_param(p, "command");
 	e = json_pack("{s:s, s:i, s:s, s:O, s:s?, s:O, s:O, s:O, s:O, s:O, "
@@ -291,12 +310,18 @@ run_step(const struct runbook *rb, const char *phase, const struct step *s,
 	    "exit", json_object_get(r, "exit") != NULL ?
 	    json_object_get(r, "exit") : json_null(),
 	    "duration_ms", json_object_get(r, "latency_ms"),
-	    "output", json_object_get(r, "stdout") != NULL ?
-	    json_object_get(r, "stdout") : empty,
+	    "output", out != NULL ? out : json_object_get(r, "text") != NULL ?
+	    json_object_get(r, "text") : empty,
 	    "stderr", json_object_get(r, "stderr") != NULL ?
 	    json_object_get(r, "stderr") : empty,
 	    "truncated", json_object_get(r, "truncated") != NULL ?
 	    json_object_get(r, "truncated") : json_false());
+	/* And what the kind read besides (sql rows, a redis reply, an http
+	 * status): the step's result as a condition would see it. */
+	json_object_foreach(r, key, v) {
+		if (json_object_get(e, key) == NULL && !is_run_field(key))
+			json_object_set(e, key, v);
+	}
 	json_decref(empty);
 	free(cmd);
 	json_decref(results);

@@ -60,8 +60,9 @@ struct fix_hooks {
 	    json_t *plan);
 	/* After it ran: result is its entry in the fix document's "steps":
 	 * "phase", "step", "command", "argv", "host", "ok", "state",
-	 * "reason", "exit", "duration_ms", "output" (stdout), "stderr",
-	 * "truncated". Return -1 to stop the run. */
+	 * "reason", "exit", "duration_ms", "output" (stdout, or the kind's
+	 * text), "stderr", "truncated", and the kind's own fields ("rows",
+	 * "rowcount", "reply", "status", ...). Return -1 to stop the run. */
 	int (*step_done)(void *arg, const char *phase, json_t *result);
 	void *arg;
 };

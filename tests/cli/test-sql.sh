@@ -108,6 +108,8 @@ done
 run fix -f "$T/sql.yaml" matview-empty --apply --yes --json
 expect_rc 0 "the fix applies and verifies"
 expect_jq '.applied == true and .verify.ok == true' "applied and verified"
+expect_jq '.steps[1].rowcount == 1 and .steps[1].rows == [] and .steps[1].kind == null' \
+	"a step's record carries what the sql kind read"
 expect_eq "$(pg_psql -c "SELECT part FROM quote_bom_items")" restored \
 	"the fix step's INSERT is committed"
 expect_eq "$(pg_psql -c "SELECT msg FROM audit")" "fix wrote" \
