@@ -64,53 +64,6 @@ parse_since(const struct cmd_ctx *ctx, double now, double *since)
 
 /* Human output. */
 
-static const char *
-str_or(json_t *o, const char *key, const char *def)
-{
-	const char *v = json_string_value(json_object_get(o, key));
-
-	return v != NULL ? v : def;
-}
-
-/* An ISO-8601 time from the store, to the second, into out. */
-static void
-format_time(const char *iso, char *out, size_t n)
-{
-	double t;
-
-	if (iso != NULL && time_parse_iso8601(iso, &t) == 0)
-		time_format_iso8601(t, 0, out, n);
-	else
-		snprintf(out, n, "%s", iso != NULL ? iso : "-");
-}
-
-/* Prints s with control characters as '?'. */
-static void
-print_safe(const char *s)
-{
-	for (; *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		putchar(c == '\t' || (c >= 0x20 && c != 0x7f) ? c : '?');
-	}
-}
-
-static int
-width_of(json_t *list, const char *key, int min)
-{
-	json_t *r;
-	size_t i;
-	int w = min;
-
-	json_array_foreach(list, i, r) {
-		int n = (int)strlen(str_or(r, key, "-"));
-
-		if (n > w)
-			w = n;
-	}
-	return w;
-}
-
 /* 1 when the rows of list come from more than one runbook. */
 static int
 many_runbooks(json_t *list)
@@ -120,7 +73,7 @@ many_runbooks(json_t *list)
 	size_t i;
 
 	json_array_foreach(list, i, r) {
-		rb = str_or(r, "runbook", "");
+		rb = cmd_str_or(r, "runbook", "");
 		if (first == NULL)
 			first = rb;
 		else if (strcmp(first, rb) != 0)
@@ -138,8 +91,8 @@ print_changes(json_t *changes, const struct style *st)
 	char t[48], *name;
 
 	json_array_foreach(changes, i, r) {
-		int w = (int)strlen(str_or(r, "probe", "?")) + (many ?
-		    (int)strlen(str_or(r, "runbook", "?")) + 1 : 0);
+		int w = (int)strlen(cmd_str_or(r, "probe", "?")) + (many ?
+		    (int)strlen(cmd_str_or(r, "runbook", "?")) + 1 : 0);
 
 		if (w > pw)
 			pw = w;
@@ -148,20 +101,20 @@ print_changes(json_t *changes, const struct style *st)
 	json_array_foreach(changes, i, r) {
 		const char *from = json_string_value(json_object_get(r,
 		    "from"));
-		const char *to = str_or(r, "to", "?");
+		const char *to = cmd_str_or(r, "to", "?");
 		const char *reason = json_string_value(json_object_get(r,
 		    "reason"));
 
-		format_time(str_or(r, "at", NULL), t, sizeof(t));
-		name = many ? xasprintf("%s/%s", str_or(r, "runbook", "?"),
-		    str_or(r, "probe", "?")) : xstrdup(str_or(r, "probe",
+		cmd_format_time(cmd_str_or(r, "at", NULL), t, sizeof(t));
+		name = many ? xasprintf("%s/%s", cmd_str_or(r, "runbook", "?"),
+		    cmd_str_or(r, "probe", "?")) : xstrdup(cmd_str_or(r, "probe",
 		    "?"));
 		printf("  %s  %-*s  %s%s%s -> %s%s%s", t, pw, name,
 		    cmd_state_color(st, from), from != NULL ? from : "(first)",
 		    st->reset, cmd_state_color(st, to), to, st->reset);
 		if (reason != NULL) {
 			printf("  ");
-			print_safe(reason);
+			cmd_print_safe(reason, strlen(reason));
 		}
 		putchar('\n');
 		free(name);
@@ -171,8 +124,8 @@ print_changes(json_t *changes, const struct style *st)
 static void
 print_samples(json_t *samples, const struct style *st)
 {
-	int rw = width_of(samples, "runbook", 7);
-	int pw = width_of(samples, "probe", 5);
+	int rw = cmd_width_of(samples, "runbook", 7);
+	int pw = cmd_width_of(samples, "probe", 5);
 	json_t *r, *lat;
 	size_t i;
 	char t[48], latency[32];
@@ -181,11 +134,11 @@ print_samples(json_t *samples, const struct style *st)
 	printf("  %s%-20s  %-*s  %-*s  %-8s  %7s  %s%s\n", st->dim, "AT", rw,
 	    "RUNBOOK", pw, "PROBE", "STATE", "LATENCY", "REASON", st->reset);
 	json_array_foreach(samples, i, r) {
-		const char *state = str_or(r, "state", "?");
+		const char *state = cmd_str_or(r, "state", "?");
 		const char *reason = json_string_value(json_object_get(r,
 		    "reason"));
 
-		format_time(str_or(r, "at", NULL), t, sizeof(t));
+		cmd_format_time(cmd_str_or(r, "at", NULL), t, sizeof(t));
 		lat = json_object_get(r, "latency_ms");
 		if (json_is_number(lat))
 			duration_format(json_number_value(lat) / 1000.0,
@@ -193,11 +146,11 @@ print_samples(json_t *samples, const struct style *st)
 		else
 			snprintf(latency, sizeof(latency), "-");
 		printf("  %-20s  %-*s  %-*s  %s%-8s%s  %7s", t, rw,
-		    str_or(r, "runbook", "?"), pw, str_or(r, "probe", "?"),
+		    cmd_str_or(r, "runbook", "?"), pw, cmd_str_or(r, "probe", "?"),
 		    cmd_state_color(st, state), state, st->reset, latency);
 		if (reason != NULL) {
 			printf("  ");
-			print_safe(reason);
+			cmd_print_safe(reason, strlen(reason));
 		}
 		putchar('\n');
 	}

@@ -51,18 +51,6 @@ enum sub {
 
 /* Human output. */
 
-/* An ISO-8601 time from the store, to the second, into out. */
-static void
-format_time(const char *iso, char *out, size_t n)
-{
-	double t;
-
-	if (iso != NULL && time_parse_iso8601(iso, &t) == 0)
-		time_format_iso8601(t, 0, out, n);
-	else
-		snprintf(out, n, "%s", iso != NULL ? iso : "-");
-}
-
 static const char *
 status_color(const struct style *st, const char *status)
 {
@@ -73,14 +61,6 @@ status_color(const struct style *st, const char *status)
 	if (strcmp(status, "open") == 0 || strcmp(status, "interrupted") == 0)
 		return st->yellow;
 	return st->red;
-}
-
-static const char *
-str_or(json_t *o, const char *key, const char *def)
-{
-	const char *v = json_string_value(json_object_get(o, key));
-
-	return v != NULL ? v : def;
 }
 
 /* A duration in milliseconds (a JSON number, or null) into out. */
@@ -97,13 +77,13 @@ format_ms(json_t *ms, char *out, size_t n)
 static void
 print_probe_row(json_t *r, int idw, const struct style *st)
 {
-	const char *state = str_or(r, "state", "?");
+	const char *state = cmd_str_or(r, "state", "?");
 	const char *reason = json_string_value(json_object_get(r, "reason"));
 	char lat[32];
 
 	format_ms(json_object_get(r, "latency_ms"), lat, sizeof(lat));
 	printf("    %s%-8s%s  %-*s  %7s", cmd_state_color(st, state), state,
-	    st->reset, idw, str_or(r, "id", "?"), lat);
+	    st->reset, idw, cmd_str_or(r, "id", "?"), lat);
 	if (reason != NULL) {
 		printf("  ");
 		cmd_print_safe(reason, strlen(reason));
@@ -119,7 +99,7 @@ print_probes(json_t *list, const struct style *st)
 	int idw = 5;
 
 	json_array_foreach(list, i, r) {
-		int w = (int)strlen(str_or(r, "id", "?"));
+		int w = (int)strlen(cmd_str_or(r, "id", "?"));
 
 		if (w > idw)
 			idw = w;
@@ -132,7 +112,7 @@ print_probes(json_t *list, const struct style *st)
 static void
 print_header(json_t *inc, json_t *opened, const struct style *st)
 {
-	const char *status = str_or(inc, "status", "?");
+	const char *status = cmd_str_or(inc, "status", "?");
 	const char *title = json_string_value(json_object_get(opened,
 	    "title"));
 	const char *path = json_string_value(json_object_get(opened,
@@ -147,17 +127,17 @@ print_header(json_t *inc, json_t *opened, const struct style *st)
 	printf("%sINCIDENT %" JSON_INTEGER_FORMAT "%s  %s%s%s%s  %s%s%s",
 	    st->bold, json_integer_value(json_object_get(inc, "id")),
 	    st->reset, st->bold, status_color(st, status), status, st->reset,
-	    st->bold, str_or(inc, "failure", "?"), st->reset);
+	    st->bold, cmd_str_or(inc, "failure", "?"), st->reset);
 	if (title != NULL)
 		printf(": %s", title);
 	printf("\n");
-	format_time(str_or(inc, "opened_at", NULL), t, sizeof(t));
-	printf("  opened:    %s by %s on %s\n", t, str_or(opened, "operator",
-	    "?"), str_or(opened, "host", "?"));
+	cmd_format_time(cmd_str_or(inc, "opened_at", NULL), t, sizeof(t));
+	printf("  opened:    %s by %s on %s\n", t, cmd_str_or(opened, "operator",
+	    "?"), cmd_str_or(opened, "host", "?"));
 	if (closed != NULL) {
-		format_time(closed, t, sizeof(t));
+		cmd_format_time(closed, t, sizeof(t));
 		printf("  closed:    %s", t);
-		if (time_parse_iso8601(str_or(inc, "opened_at", ""), &t0) ==
+		if (time_parse_iso8601(cmd_str_or(inc, "opened_at", ""), &t0) ==
 		    0 && time_parse_iso8601(closed, &t1) == 0) {
 			duration_format(t1 - t0, dur, sizeof(dur));
 			printf(" (after %s)", dur);
@@ -167,13 +147,13 @@ print_header(json_t *inc, json_t *opened, const struct style *st)
 		printf("  closed:    %snot closed%s: a person has to look\n",
 		    st->yellow, st->reset);
 	}
-	printf("  runbook:   %s", str_or(inc, "runbook", "?"));
+	printf("  runbook:   %s", cmd_str_or(inc, "runbook", "?"));
 	if (path != NULL)
 		printf(" (%s%s%.12s)", path, sum != NULL ? ", sha256 " : "",
 		    sum != NULL ? sum : "");
 	printf("\n");
 	if (json_string_value(json_object_get(opened, "plan_hash")) != NULL)
-		printf("  plan:      %.12s\n", str_or(opened, "plan_hash", ""));
+		printf("  plan:      %.12s\n", cmd_str_or(opened, "plan_hash", ""));
 }
 
 /* The state before anything ran: the symptom and the probe results. */
@@ -187,7 +167,7 @@ print_before(json_t *opened, const struct style *st)
 		return;
 	printf("\n%sBefore%s\n", st->bold, st->reset);
 	if (sym != NULL)
-		printf("  symptom: %s  %s\n", str_or(sym, "when", "?"),
+		printf("  symptom: %s  %s\n", cmd_str_or(sym, "when", "?"),
 		    json_is_true(json_object_get(sym, "holds")) ? "(held)" :
 		    json_is_false(json_object_get(sym, "holds")) ?
 		    "(did not hold)" : "");
@@ -197,7 +177,7 @@ print_before(json_t *opened, const struct style *st)
 static void
 print_step(json_t *body, const char *at, const struct style *st)
 {
-	const char *phase = str_or(body, "phase", "fix");
+	const char *phase = cmd_str_or(body, "phase", "fix");
 	const char *host = json_string_value(json_object_get(body, "host"));
 	const char *reason = json_string_value(json_object_get(body,
 	    "reason"));
@@ -206,10 +186,10 @@ print_step(json_t *body, const char *at, const struct style *st)
 	char dur[32], t[48];
 
 	format_ms(json_object_get(body, "duration_ms"), dur, sizeof(dur));
-	format_time(at, t, sizeof(t));
+	cmd_format_time(at, t, sizeof(t));
 	printf("  %s%" JSON_INTEGER_FORMAT ". $ %s", strcmp(phase, "fix") ==
 	    0 ? "" : "on_failure ", json_integer_value(json_object_get(body,
-	    "step")), str_or(body, "command", "?"));
+	    "step")), cmd_str_or(body, "command", "?"));
 	if (host != NULL)
 		printf("  (on %s)", host);
 	printf("\n     %s%s%s", ok ? st->green : st->red, ok ? "ok" : "FAILED",
@@ -239,7 +219,7 @@ print_verify(json_t *body, const char *at, const struct style *st)
 	int ok = json_is_true(json_object_get(body, "ok"));
 	char t[48];
 
-	format_time(at, t, sizeof(t));
+	cmd_format_time(at, t, sizeof(t));
 	printf("\n%sVerify%s  %s%s%s after %" JSON_INTEGER_FORMAT
 	    " attempt%s: ", st->bold, st->reset, ok ? st->green : st->red,
 	    ok ? "ok" : "NOT OK", st->reset, n, n == 1 ? "" : "s");
@@ -261,12 +241,12 @@ static void
 print_other(const char *kind, json_t *body, const char *at,
     const struct style *st)
 {
-	const char *outcome = str_or(body, "outcome", NULL);
-	const char *reason = str_or(body, "reason", NULL);
-	const char *during = str_or(body, "during", NULL);
+	const char *outcome = cmd_str_or(body, "outcome", NULL);
+	const char *reason = cmd_str_or(body, "reason", NULL);
+	const char *during = cmd_str_or(body, "during", NULL);
 	char t[48], *text = NULL;
 
-	format_time(at, t, sizeof(t));
+	cmd_format_time(at, t, sizeof(t));
 	if (*kind == '\0')
 		kind = "?";
 	printf("\n%s%c%s%s  ", st->bold, toupper((unsigned char)kind[0]),
@@ -293,7 +273,7 @@ print_incident(json_t *inc, const struct style *st)
 	size_t i;
 
 	json_array_foreach(events, i, e) {
-		if (strcmp(str_or(e, "kind", ""), "opened") == 0) {
+		if (strcmp(cmd_str_or(e, "kind", ""), "opened") == 0) {
 			opened = json_object_get(e, "body");
 			break;
 		}
@@ -303,7 +283,7 @@ print_incident(json_t *inc, const struct style *st)
 	cmd_print_evidence(json_object_get(opened, "evidence"),
 	    " (gathered when it was opened)", st);
 	json_array_foreach(events, i, e) {
-		const char *kind = str_or(e, "kind", "?");
+		const char *kind = cmd_str_or(e, "kind", "?");
 		const char *at = json_string_value(json_object_get(e, "at"));
 		json_t *body = json_object_get(e, "body");
 
@@ -328,22 +308,6 @@ print_incident(json_t *inc, const struct style *st)
 	    "" : "s", first, last, st->reset);
 }
 
-static int
-width_of(json_t *list, const char *key, int min)
-{
-	json_t *r;
-	size_t i;
-	int w = min;
-
-	json_array_foreach(list, i, r) {
-		int n = (int)strlen(str_or(r, key, "-"));
-
-		if (n > w)
-			w = n;
-	}
-	return w;
-}
-
 static void
 print_list(json_t *list, const char *path, const char *runbook,
     size_t limit, const struct style *st)
@@ -354,7 +318,7 @@ print_list(json_t *list, const char *path, const char *runbook,
 	char t[48];
 
 	json_array_foreach(list, i, r)
-		open += strcmp(str_or(r, "status", ""), "open") == 0;
+		open += strcmp(cmd_str_or(r, "status", ""), "open") == 0;
 	if (n == 0) {
 		printf("no incidents%s%s in %s\n", runbook ? " of runbook " :
 		    "", runbook ? runbook : "", path);
@@ -369,21 +333,21 @@ print_list(json_t *list, const char *path, const char *runbook,
 	    "the last " : "", n, n == 1 ? "" : "s", runbook ? " of " : "",
 	    runbook ? runbook : "", n == limit ? " (--limit N for more)" :
 	    "");
-	rbw = width_of(list, "runbook", 7);
-	fw = width_of(list, "failure", 7);
-	sw = width_of(list, "status", 6);
+	rbw = cmd_width_of(list, "runbook", 7);
+	fw = cmd_width_of(list, "failure", 7);
+	sw = cmd_width_of(list, "status", 6);
 	printf("%s%6s  %-20s  %-*s  %-*s  %-*s  %s%s\n", st->dim, "ID",
 	    "OPENED", sw, "STATUS", rbw, "RUNBOOK", fw, "FAILURE", "OPERATOR",
 	    st->reset);
 	json_array_foreach(list, i, r) {
-		const char *status = str_or(r, "status", "?");
+		const char *status = cmd_str_or(r, "status", "?");
 
-		format_time(str_or(r, "opened_at", NULL), t, sizeof(t));
+		cmd_format_time(cmd_str_or(r, "opened_at", NULL), t, sizeof(t));
 		printf("%6" JSON_INTEGER_FORMAT "  %-20s  %s%-*s%s  %-*s  "
 		    "%-*s  %s\n", json_integer_value(json_object_get(r, "id")),
 		    t, status_color(st, status), sw, status, st->reset, rbw,
-		    str_or(r, "runbook", "?"), fw, str_or(r, "failure", "?"),
-		    str_or(r, "operator", "-"));
+		    cmd_str_or(r, "runbook", "?"), fw, cmd_str_or(r, "failure", "?"),
+		    cmd_str_or(r, "operator", "-"));
 	}
 	printf("%s(store %s; triage incidents show ID for the whole record)"
 	    "%s\n", st->dim, path, st->reset);
@@ -498,7 +462,7 @@ incidents_verify(struct cmd_ctx *ctx, struct store *s, const char *path)
 			printf(" (incident %" JSON_INTEGER_FORMAT ")",
 			    json_integer_value(json_object_get(report,
 			    "incident")));
-		printf(": %s\n", str_or(report, "reason", "?"));
+		printf(": %s\n", cmd_str_or(report, "reason", "?"));
 		printf("%" JSON_INTEGER_FORMAT " events read from %s; the log "
 		    "from there on cannot be trusted: keep a copy of the file "
 		    "as it is, and find out who wrote to it\n",

@@ -15,6 +15,7 @@
 #include "store.h"
 #include "util/buf.h"
 #include "util/jsonout.h"
+#include "util/timeutil.h"
 #include "util/xmalloc.h"
 
 static const struct option_spec common_options[] = {
@@ -628,4 +629,39 @@ cmd_store_missing(const char *spec)
 	if (*spec == '\0' || strstr(spec, "://") != NULL)
 		return 0;
 	return stat(spec, &st) != 0 && errno == ENOENT;
+}
+
+const char *
+cmd_str_or(json_t *o, const char *key, const char *def)
+{
+	const char *v = json_string_value(json_object_get(o, key));
+
+	return v != NULL ? v : def;
+}
+
+void
+cmd_format_time(const char *iso, char *out, size_t n)
+{
+	double t;
+
+	if (iso != NULL && time_parse_iso8601(iso, &t) == 0)
+		time_format_iso8601(t, 0, out, n);
+	else
+		snprintf(out, n, "%s", iso != NULL ? iso : "-");
+}
+
+int
+cmd_width_of(json_t *list, const char *key, int min)
+{
+	json_t *r;
+	size_t i;
+	int w = min;
+
+	json_array_foreach(list, i, r) {
+		int n = (int)strlen(cmd_str_or(r, key, "-"));
+
+		if (n > w)
+			w = n;
+	}
+	return w;
 }

@@ -171,6 +171,18 @@ void cmd_print_excerpt(const char *text, size_t max_lines, int indent,
 void cmd_print_evidence(json_t *ev, const char *note,
     const struct style *st);
 
+/* cmd_str_or: the string under key in o, or def when it is absent or not
+ * a string. */
+const char *cmd_str_or(json_t *o, const char *key, const char *def);
+
+/* cmd_format_time: an ISO-8601 time (from the store) to the second into
+ * out; "-" for NULL, and text that does not parse as it is. */
+void cmd_format_time(const char *iso, char *out, size_t n);
+
+/* cmd_width_of: the widest string under key among list's objects (absent:
+ * "-"), and at least min: a table column's width. */
+int cmd_width_of(json_t *list, const char *key, int min);
+
 /* cmd_store_spec: the store --store names, else store_default_path(), as
  * a heap string. */
 char *cmd_store_spec(const struct cmd_ctx *ctx);
