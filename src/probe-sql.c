@@ -3,6 +3,7 @@
  * asynchronous API on the loop, in a read-only transaction unless it is a
  * fix step. */
 #include <arpa/inet.h>
+#include <curl/curl.h>
 #include <libpq-fe.h>
 #include <limits.h>
 #include <math.h>
@@ -121,40 +122,23 @@ sql_redact(const struct probe *p, const char *s)
 	return buf_steal(&b);
 }
 
-static int
-sql_hex(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Whether pw is secret, or secret with its %XX escapes decoded (a secret
  * kept percent-encoded for the URL). */
 static int
 sql_secret_matches(const char *secret, const char *pw)
 {
-	const char *s = secret;
-	int hi, lo;
+	char *decoded;
+	int len, same;
 
 	if (strcmp(secret, pw) == 0)
 		return 1;
-	while (*s != '\0' && *pw != '\0') {
-		if (s[0] == '%' && (hi = sql_hex(s[1])) >= 0 &&
-		    (lo = sql_hex(s[2])) >= 0) {
-			if ((unsigned char)*pw != (unsigned)(hi * 16 + lo))
-				return 0;
-			s += 3;
-		} else if (*s++ != *pw) {
-			return 0;
-		}
-		pw++;
-	}
-	return *s == '\0' && *pw == '\0';
+	decoded = curl_easy_unescape(NULL, secret, 0, &len);
+	if (decoded == NULL)
+		return 0;
+	same = (size_t)len == strlen(pw) &&
+	    memcmp(decoded, pw, (size_t)len) == 0;
+	curl_free(decoded);
+	return same;
 }
 
 /* Whether a password in the connection string comes from a secret (or
