@@ -348,6 +348,18 @@ list_failures(const struct runbook *rb, const char *id)
 	return EXIT_UNKNOWN;
 }
 
+/* --plan: absent, or 6 to 64 hex digits. */
+static int
+plan_hash_valid(const char *h)
+{
+	size_t n;
+
+	if (h == NULL)
+		return 1;
+	n = strspn(h, "0123456789abcdef");
+	return h[n] == '\0' && n >= 6 && n <= 64;
+}
+
 static int
 exit_code(enum fix_result r)
 {
@@ -381,6 +393,12 @@ cmd_fix_exec(struct cmd_ctx *ctx)
 	json_t *doc = NULL;
 	int rc;
 
+	if (!plan_hash_valid(cmd_opt(ctx, "plan"))) {
+		fprintf(stderr, "triage fix: --plan takes 6 or more hex digits of "
+		    "the plan hash the dry run shows, not \"%s\"\n",
+		    cmd_opt(ctx, "plan"));
+		return EXIT_UNKNOWN;
+	}
 	if (cmd_load_runbook(ctx, &rb) != 0)
 		return EXIT_UNKNOWN;
 	c.ctx = ctx;

@@ -103,6 +103,11 @@ run fix "${RB[@]}" flag-missing --apply --yes --store /proc/nonexistent/x.db
 expect_rc 3 "a store that cannot be opened"
 expect_in "$T/err" "nothing was run" "nothing runs without a store"
 
+# A --plan that is no plan hash is a usage error; nothing is probed.
+run fix "${RB[@]}" flag-missing --apply --yes --plan zz
+expect_rc 3 "a --plan that is not a hash"
+expect_in "$T/err" "--plan takes 6 or more hex digits" "the usage error says what --plan takes"
+
 # Gate: no terminal and no --yes.
 run fix "${RB[@]}" continues --apply </dev/null
 expect_rc 2 "no terminal, no --yes"
