@@ -140,7 +140,10 @@ int ld_bool(struct loader *ld, const struct ynode *n, const char *key,
     const char *ctx, int *out);
 
 /* ld_int: a whole number (templated) into *out; its text goes to *text
- * (heap, or NULL) for range messages. -1 after an error. */
+ * (heap, or NULL) for range messages. -1 after an error; 1, with nothing
+ * reported, when it uses an environment variable that is unset (the name
+ * goes to *missing: what holds it is skipped). ld_duration and ld_size
+ * too. */
 int ld_int(struct loader *ld, const struct ynode *n, const char *key,
     const char *ctx, char **missing, long *out, char **text);
 

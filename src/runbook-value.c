@@ -303,6 +303,26 @@ ld_text(struct loader *ld, const struct ynode *n, const char *key,
 	return out;
 }
 
+/* ld_text_typed: ld_text for a value of a type (a number, a duration, a
+ * size), which cannot be checked when an environment variable it uses is
+ * unset: *unset says so, and the caller takes no value and reports
+ * nothing (what holds the value is skipped, `skipped: NAME unset`). The
+ * unset name goes to *missing as ld_text says; without missing, the
+ * caller cannot skip, and the empty text is checked (and refused). */
+static char *
+ld_text_typed(struct loader *ld, const struct ynode *n, const char *key,
+    const char *ctx, char **missing, int *unset)
+{
+	char *mine = NULL, *s = ld_text(ld, n, key, ctx, &mine);
+
+	*unset = mine != NULL && missing != NULL;
+	if (*unset && *missing == NULL)
+		*missing = mine;
+	else
+		free(mine);
+	return s;
+}
+
 int
 ld_bool(struct loader *ld, const struct ynode *n, const char *key,
     const char *ctx, int *out)
@@ -328,11 +348,14 @@ int
 ld_int(struct loader *ld, const struct ynode *n, const char *key,
     const char *ctx, char **missing, long *out, char **text)
 {
-	char *s = ld_text(ld, n, key, ctx, missing);
+	int unset;
+	char *s = ld_text_typed(ld, n, key, ctx, missing, &unset);
 
 	*text = s;
 	if (s == NULL)
 		return -1;
+	if (unset)
+		return 1;
 	if (str_to_long(s, LONG_MIN, LONG_MAX, out) == 0)
 		return 0;
 	ld_expected(ld, n, "a whole number", key, ctx, NULL);
@@ -357,11 +380,15 @@ int
 ld_duration(struct loader *ld, const struct ynode *n, const char *key,
     const char *ctx, char **missing, int positive, double *out)
 {
-	char *s = ld_text(ld, n, key, ctx, missing);
-	int rc = -1;
+	int unset, rc = -1;
+	char *s = ld_text_typed(ld, n, key, ctx, missing, &unset);
 
 	if (s == NULL)
 		return -1;
+	if (unset) {
+		free(s);
+		return 1;
+	}
 	if (duration_parse(s, out) != 0) {
 		if (is_bare_number(s))
 			ld_error(ld, n->pos, NULL, "bad duration \"%s\" for "
@@ -383,13 +410,17 @@ int
 ld_size(struct loader *ld, const struct ynode *n, const char *key,
     const char *ctx, char **missing, json_int_t *out)
 {
-	char *s = ld_text(ld, n, key, ctx, missing);
+	int unset, rc = 0;
+	char *s = ld_text_typed(ld, n, key, ctx, missing, &unset);
 	double v;
 	long l;
-	int rc = 0;
 
 	if (s == NULL)
 		return -1;
+	if (unset) {
+		free(s);
+		return 1;
+	}
 	if (str_to_long(s, 0, LONG_MAX, &l) == 0) {
 		*out = l;
 	} else if (size_parse(s, &v) == 0 && v >= 0 && v < 9.0e15) {

@@ -1074,7 +1074,13 @@ test_prepare_with_unset_env(void **state)
 	    "  b: { tcp: \"{{env.TRIAGE_TEST_NOPE3}}:1\" }\n"
 	    "  c: { shell: \"{{env.TRIAGE_TEST_NOPE3}}\" }\n"
 	    "  d: { http: \"http://h/{{env.TRIAGE_TEST_NOPE3}}\" }\n"
-	    "  e: { log: \"/var/log/{{env.TRIAGE_TEST_NOPE3}}\", match: x+ }\n";
+	    "  e: { log: \"/var/log/{{env.TRIAGE_TEST_NOPE3}}\", match: x+ }\n"
+	    /* typed values: a number, a duration, a size, a host's port */
+	    "  f: { log: /l, last: \"{{env.TRIAGE_TEST_NOPE3}}\" }\n"
+	    "  g: { tcp: \"h:1\", timeout: \"{{env.TRIAGE_TEST_NOPE3}}\" }\n"
+	    "  h: { http: \"http://h/\", max_body: \"{{env.TRIAGE_TEST_NOPE3}}\" }\n"
+	    "  i: { command: [hostname], on: box }\n"
+	    "hosts:\n  box: { ssh: deploy@h, port: \"{{env.TRIAGE_TEST_NOPE3}}\" }\n";
 	const char *bad = "runbook: r\nprobes:\n"
 	    "  a: { log: \"/var/log/{{env.TRIAGE_TEST_NOPE3}}\", "
 	    "match: \"(\" }\n"
@@ -1095,6 +1101,8 @@ test_prepare_with_unset_env(void **state)
 	assert_null(rb->probes[0].priv);	/* "" is no URL: not compiled */
 	assert_non_null(rb->probes[3].priv);	/* this one is a URL */
 	assert_non_null(rb->probes[4].priv);	/* and its regex compiled */
+	assert_true(rb->probes[6].timeout == 5.0);	/* the default */
+	assert_int_equal(rb->hosts[0].port, 0);
 	runbook_free(rb);
 
 	/* Errors in what does not come from the variable are errors whether
