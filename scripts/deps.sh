@@ -14,7 +14,7 @@ packages=(
 	libcmocka-dev clang libclang-rt-14-dev jq openssl procps iproute2
 	# real parts the tests, demo and benchmarks start on loopback
 	nginx-light monitoring-plugins-basic wrk time hyperfine
-	postgresql redis-server openssh-server openssh-client
+	postgresql redis-server openssh-server openssh-client haproxy curl
 	# render's page check (tests/tools/mermaid-check.sh) runs mermaid on node
 	nodejs
 )
@@ -35,5 +35,6 @@ echo "deps: installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-# nginx-light's package starts a system nginx on port 80; triage's tests and
+# nginx-light's package starts a system nginx on port 80 (haproxy's, one that
+# listens nowhere); triage's tests and
 # demo start their own on free loopback ports and need nothing else.

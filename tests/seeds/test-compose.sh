@@ -11,6 +11,7 @@
 . "$TRIAGE_SRC/tests/cli/lib.sh"
 . "$TRIAGE_SRC/tests/seeds/lib/pg.sh"
 . "$TRIAGE_SRC/tests/seeds/lib/redis.sh"
+. "$TRIAGE_SRC/tests/seeds/lib/expect.sh"
 
 RB=$TRIAGE_SRC/examples/compose.yaml
 trap 'redis_stop; pg_stop; [ -n "${worker:-}" ] && kill "$worker" 2>/dev/null; COMPOSE_DIR=$T/app "$TRIAGE_SRC/tests/seeds/standins/docker" compose down >/dev/null 2>&1; cleanup' EXIT
@@ -79,34 +80,6 @@ healthy_log
 bash -c "exec -a 'arq worker app.worker.WorkerSettings $$' sleep 600" &
 worker=$!
 fsm CONFIRMED "$(now)"
-
-# --- helpers ----------------------------------------------------------------
-diag() { run diagnose --json -f "$RB"; }
-
-expect_healthy() {	# DESC
-	diag
-	if [ "$RC" -eq 0 ] && jq -e '.status == "healthy" and .failures == []' "$T/out" >/dev/null; then
-		pass
-	else
-		fail "$1: not healthy (exit $RC)"
-		jq -c '{failures: [.failures[].id], probes: [.probes[] | select(.state != "ok") | {id, state, reason}]}' "$T/out" >&2
-	fi
-}
-
-expect_first() {	# ID DESC: diagnose ranks ID first
-	diag
-	expect_rc 2 "$2: exit 2"
-	expect_jq ".status == \"failure\" and .failures[0].id == \"$1\"" "$2: $1 ranked first"
-}
-
-expect_fixed() {	# ID DESC [FIX OPTIONS]: fix --apply --yes resolves it
-	local id=$1 desc=$2
-	shift 2
-	run fix -f "$RB" "$id" --apply --yes --json "$@"
-	expect_rc 0 "$desc: fix --apply resolves it"
-	expect_jq '.outcome == "resolved" and .verify.ok == true and .verify.symptom_holds == false' \
-		"$desc: verify green, the symptom gone"
-}
 
 # --- healthy ----------------------------------------------------------------
 expect_healthy "the healthy stack"
@@ -243,11 +216,7 @@ expect_healthy "extra: the cache is gone"
 
 # --- escalation: nothing matches; the bundle has what the seed asks for -------
 redis_stop
-diag
-expect_rc 1 "escalation: an unmatched failure"
-expect_jq '.status == "unmatched" and (.escalation.bundle | type) == "string"' "escalation: a bundle was written"
-bundle=$(jq -r .escalation.bundle "$T/out")
-cat "$bundle"/bring/*.txt >"$T/bring.txt" 2>&1
+expect_escalated
 expect_in "$T/bring.txt" "app-postgres-1" "escalation: docker compose ps"
 expect_in "$T/bring.txt" '"event":"http.request"' "escalation: the last 200 log lines"
 expect_in "$T/bring.txt" "the app" "escalation: git log -10"

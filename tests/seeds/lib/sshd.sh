@@ -28,7 +28,10 @@
 #   SSH_KNOWN_HOSTS  a known_hosts file with the server's host key
 #   SSH_TARGET       $SSH_USER@127.0.0.1
 #
-# and writes them to $SSHD_DIR/env. sshd_stop stops the server and removes
+# and writes them to $SSHD_DIR/env. SSHD_SETENV, when set before
+# sshd_start, is given to sshd_config's SetEnv: NAME=VALUE words every
+# session gets, after sshd's own (so PATH=... replaces the login PATH; the
+# Kamal seed test puts its box stand-ins first on it). sshd_stop stops the server and removes
 # the directory; it is safe to call twice.
 
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -116,6 +119,8 @@ UseDNS no
 LogLevel VERBOSE
 MaxStartups 100:30:200
 EOF
+		[ -n "${SSHD_SETENV:-}" ] &&
+		    echo "SetEnv $SSHD_SETENV" >>"$SSHD_DIR/sshd_config"
 		rm -f "$SSHD_DIR/sshd.pid"
 		if /usr/sbin/sshd -f "$SSHD_DIR/sshd_config" \
 		    -E "$SSHD_LOG" 2>>"$SSHD_DIR/start.err"; then
