@@ -17,14 +17,12 @@
 . "$TRIAGE_SRC/tests/cli/lib.sh"
 . "$TRIAGE_SRC/tests/seeds/lib/pg.sh"
 . "$TRIAGE_SRC/tests/seeds/lib/sshd.sh"
+. "$TRIAGE_SRC/tests/seeds/lib/nginx.sh"
 . "$TRIAGE_SRC/tests/seeds/lib/expect.sh"
 
 RB=$TRIAGE_SRC/examples/kamal.yaml
-nginx=$(command -v nginx || echo /usr/sbin/nginx)
-if [ ! -x "$nginx" ] || ! command -v haproxy >/dev/null; then
-	echo "SKIP: nginx or haproxy is not installed (scripts/deps.sh installs them)"
-	exit 0
-fi
+command -v haproxy >/dev/null || seeds_apt_install test-kamal.sh haproxy ||
+	{ fail "HAProxy is not installed and cannot be"; finish; exit 1; }
 
 BOX=$T/box
 stop_pidfile() { [ -f "$1" ] && kill "$(cat "$1")" 2>/dev/null; rm -f "$1"; }
@@ -32,7 +30,7 @@ stack_stop() {
 	stop_pidfile "$BOX/app.pid"
 	stop_pidfile "$BOX/sidekiq.pid"
 	stop_pidfile "$T/haproxy.pid"
-	[ -f "$T/nginx/nginx.pid" ] && "$nginx" -p "$T/nginx" -c "$T/nginx/nginx.conf" -s stop 2>/dev/null
+	nginx_stop
 	sshd_stop
 	pg_stop
 }
@@ -127,25 +125,13 @@ EDGE_PORT=$(closed_port)
 GOOGLE_PORT=$(closed_port)
 export CF_ACCESS_CLIENT_ID="cf-id-$$.access" CF_ACCESS_CLIENT_SECRET="cf-secret-$RANDOM$RANDOM"
 export KAMAL_OAUTH_CLIENT_ID=114261933316-b7694test.apps.googleusercontent.com
-mkdir -p "$T/nginx/tmp"
-oauth_uris() { printf '"%s" 1;\n' "$@" >"$T/nginx/redirect_uris"; }
+oauth_uris() { printf '"%s" 1;\n' "$@" >"$T/redirect_uris"; }
 oauth_uris https://crm.warmlyyours.ws/accounts/auth/google_oauth2/callback https://crm.warmlyyours.com/accounts/auth/google_oauth2/callback
-cat >"$T/nginx/nginx.conf" <<CONF
-worker_processes 1;
-pid $T/nginx/nginx.pid;
-error_log $T/nginx/error.log;
-events { worker_connections 64; }
-http {
-	access_log $T/nginx/access.log;
-	client_body_temp_path $T/nginx/tmp;
-	proxy_temp_path $T/nginx/tmp;
-	fastcgi_temp_path $T/nginx/tmp;
-	uwsgi_temp_path $T/nginx/tmp;
-	scgi_temp_path $T/nginx/tmp;
+nginx_body=$(cat <<CONF
 	map_hash_bucket_size 128;
 	map \$http_cf_access_client_id \$cf_id { "$CF_ACCESS_CLIENT_ID" 1; default 0; }
 	map \$http_cf_access_client_secret \$cf_secret { "$CF_ACCESS_CLIENT_SECRET" 1; default 0; }
-	map \$arg_redirect_uri \$redirect_ok { include $T/nginx/redirect_uris; default 0; }
+	map \$arg_redirect_uri \$redirect_ok { include $T/redirect_uris; default 0; }
 	# kamal-proxy on the box, in front of the web container's Puma.
 	server {
 		listen 127.0.0.1:$PROXY_PORT;
@@ -183,13 +169,9 @@ http {
 			return 302 https://accounts.google.com/v3/signin/identifier;
 		}
 	}
-}
 CONF
-"$nginx" -q -p "$T/nginx" -c "$T/nginx/nginx.conf" || { fail "nginx did not start"; finish; exit 1; }
-nginx_reload() {
-	"$nginx" -q -p "$T/nginx" -c "$T/nginx/nginx.conf" -s reload 2>/dev/null
-	sleep 0.3
-}
+)
+nginx_start "$nginx_body" || { fail "nginx did not start"; finish; exit 1; }
 
 # --- the app checkout ------------------------------------------------------------
 export KAMAL_DIR=$T/heatwave
@@ -355,6 +337,12 @@ expect_eq "$(hw 'SELECT count(*) FROM view_quote_bom_items')" 40 "db: the BOM ma
 
 # versions: no partition for this year, no default.
 hw "DROP TABLE versions_$year; DROP TABLE versions_default;" heatwave_versions
+if PGPASSWORD=$KAMAL_DB_PASSWORD psql -qAtX -h 127.0.0.1 -p "$PG_PORT" -U deploy heatwave_versions \
+	-c "INSERT INTO versions (item_type, event) VALUES ('Quote', 'create')" 2>"$T/insert.err"; then
+	fail "db: a write to versions succeeded without partitions"
+else
+	expect_in "$T/insert.err" "no partition of relation \"versions\" found for row" "db: a write 500s as in the seed"
+fi
 expect_first versions-partition-missing "db: versions partitions missing"
 expect_fixed versions-partition-missing "db: versions"
 expect_eq "$(hw "INSERT INTO versions (item_type, event) VALUES ('Quote', 'create') RETURNING tableoid::regclass" heatwave_versions)" "versions_$year" "db: a write lands in this year's partition"
