@@ -33,6 +33,8 @@ static const struct {
 	{ LINT_STALE, DIAG_ERROR },
 	{ LINT_FUTURE_VERIFIED, DIAG_WARNING },
 	{ LINT_CONTRADICTION, DIAG_ERROR },
+	{ LINT_FIX_WITHOUT_EVIDENCE, DIAG_WARNING },
+	{ LINT_VERIFY_MISSES_SYMPTOM, DIAG_WARNING },
 };
 
 enum diag_level
@@ -1083,6 +1085,99 @@ check_verify(struct lint *l)
 	}
 }
 
+/* A fix changes things; its failure's evidence is the read-back the
+ * incident opens with, the state to compare the outcome with. A fix with
+ * none is a restart before the boundary is clear. */
+static void
+check_readback(struct lint *l)
+{
+	const struct runbook *rb = l->rb;
+	size_t i;
+
+	for (i = 0; i < rb->nfailures; i++) {
+		const struct failure *f = &rb->failures[i];
+
+		if (f->nfix == 0 || f->nevidence > 0)
+			continue;
+		lint_add(l, LINT_FIX_WITHOUT_EVIDENCE, f->pos,
+		    xstrdup("add evidence: the read-only commands or queries "
+		    "that show the state the fix will change (triage "
+		    "records them in the incident before the first step)"),
+		    "failure \"%s\" has a fix but no evidence, so nothing is "
+		    "read back before it changes things", f->id);
+	}
+}
+
+struct symptom_refs {
+	const struct runbook *rb;
+	const struct failure *f;
+	unsigned char *missing;	/* per probe: read by when, not in verify */
+	size_t nmissing;
+};
+
+static void
+symptom_ref(void *arg, const char *name)
+{
+	struct symptom_refs *s = arg;
+	long p = runbook_probe_index(s->rb, name);
+	size_t i;
+
+	if (p < 0 || s->missing[p])
+		return;
+	for (i = 0; i < s->f->nverify; i++) {
+		if (s->f->verify[i] == (size_t)p)
+			return;
+	}
+	s->missing[p] = 1;
+	s->nmissing++;
+}
+
+/* Verify re-checks what the symptom reads, all of it: a green health
+ * after a readiness failure proves nothing, and a symptom like
+ * `health.ok && !readiness.ok` is also "gone" when the fix took health
+ * down. */
+static void
+check_verify_symptom(struct lint *l)
+{
+	const struct runbook *rb = l->rb;
+	const char *keys[3] = { "failures", NULL, "verify" };
+	struct idlist listed, missing;
+	size_t i, j;
+
+	for (i = 0; i < rb->nfailures; i++) {
+		const struct failure *f = &rb->failures[i];
+		struct symptom_refs s = { rb, f, NULL, 0 };
+
+		if (f->nverify == 0)
+			continue;
+		s.missing = xcalloc(rb->nprobes + 1, 1);
+		expr_refs(f->when, symptom_ref, &s);
+		if (s.nmissing > 0) {
+			buf_init(&listed.b, 0);
+			buf_init(&missing.b, 0);
+			listed.n = missing.n = 0;
+			for (j = 0; j < f->nverify; j++)
+				add_id(&listed, rb->probes[f->verify[j]].id);
+			for (j = 0; j < rb->nprobes; j++) {
+				if (s.missing[j])
+					add_id(&missing, rb->probes[j].id);
+			}
+			keys[1] = f->id;
+			lint_add(l, LINT_VERIFY_MISSES_SYMPTOM,
+			    locate(&l->loc, f->pos, keys, ARRAY_LEN(keys), -1),
+			    xasprintf("verify: [%s, %s]", buf_cstr(&listed.b),
+			    buf_cstr(&missing.b)),
+			    "verify of failure \"%s\" does not re-check %s, "
+			    "which its symptom reads, so it can pass while the "
+			    "failure is not repaired", f->id,
+			    buf_cstr(&missing.b));
+			buf_dispose(&listed.b);
+			buf_dispose(&missing.b);
+		}
+		free(s.missing);
+	}
+}
+
 static void
 check_dangerous_steps(struct lint *l, const struct failure *f,
     const struct step *steps, size_t n, const char *list)
@@ -1192,6 +1287,8 @@ lint_runbook(const struct runbook *rb, const struct lint_opts *opts,
 	check_tree(&l);
 	check_unused(&l);
 	check_verify(&l);
+	check_verify_symptom(&l);
+	check_readback(&l);
 	check_dangerous(&l);
 	check_stale(&l);
 	for (i = 0; i < rb->nfailures; i++)

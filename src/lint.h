@@ -19,6 +19,8 @@ struct expr_atom;
 #define LINT_STALE "stale"
 #define LINT_FUTURE_VERIFIED "future-verified"
 #define LINT_CONTRADICTION "contradiction"
+#define LINT_FIX_WITHOUT_EVIDENCE "fix-without-evidence"
+#define LINT_VERIFY_MISSES_SYMPTOM "verify-misses-symptom"
 
 #define LINT_MAX_AGE_DEFAULT "90d"
 

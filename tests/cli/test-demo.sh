@@ -112,7 +112,7 @@ bash "$DEMO" stop-app
 expect_first app-down "the app is down"
 expect_jq '.path[0].answer == false and .path[1].answer == null and (.path[1].why | test("app_up"))' \
 	"app down: the tree cannot tell, and says why"
-expect_jq '.failures[0].fix.steps[0].command == "bash scripts/demo.sh start-app" and .failures[0].fix.verify == ["app_up","edge_up"]' \
+expect_jq '.failures[0].fix.steps[0].command == "bash scripts/demo.sh start-app" and .failures[0].fix.verify == ["app_tcp","app_up","edge_up"]' \
 	"app down: the fix plan in --json"
 expect_jq '.failures[0].evidence[0].kind == "log" and (.failures[0].evidence[0].text | test("request 50 completed"))' \
 	"app down: its evidence"
@@ -121,7 +121,7 @@ expect_in "$T/out" "  \$ tail -n 20 $DEMO_DIR/app.log" "app down: the evidence's
 expect_in "$T/out" "    | I, [" "app down: the evidence's excerpt"
 expect_in "$T/out" "  1. bash scripts/demo.sh start-app  (timeout 10s)" \
 	"app down: the exact fix command"
-expect_in "$T/out" "  verify: app_up, edge_up ok within 20s" "app down: verify"
+expect_in "$T/out" "  verify: app_tcp, app_up, edge_up ok within 20s" "app down: verify"
 expect_in "$T/out" "  run:    triage fix -f $RB app-down --apply" "app down: how to apply"
 # The runbook's own fix repairs it: triage fix restarts the real nginx,
 # verifies against the symptom, and records the incident. (Its step runs

@@ -385,6 +385,7 @@ test_contradictions(void **state)
 	    "  b: { when: 'q.state == \"ok\" && !q.ok' }\n"
 	    "  c:\n    when: p.ok\n    guard: [q.ok, '!p.ok']\n"
 	    "    fix: [{ command: [x] }]\n    verify: [p]\n"
+	    "    evidence: [{ command: [ls] }]\n"
 	    "  d:\n    when: p.ok\n"
 	    "    guard: p.latency > 2s && p.latency < 1s\n"
 	    "  e:\n    when: p.ok\n"
@@ -392,8 +393,8 @@ test_contradictions(void **state)
 	    "7:11 contradiction\n"
 	    "8:14 contradiction\n"
 	    "11:19 contradiction\n"
-	    "16:12 contradiction\n"
-	    "19:13 contradiction\n");
+	    "17:12 contradiction\n"
+	    "20:13 contradiction\n");
 	lint_text(&l, "runbook: t\nprobes:\n  p: { tcp: \"127.0.0.1:1\" }\n"
 	    "failures:\n  a:\n    when: \"p.ok && p.latency > 5s && "
 	    "p.latency < 3s\"\n");
@@ -433,7 +434,8 @@ test_unused_probes(void **state)
 	    "  g: { tcp: \"127.0.0.1:7\" }\n"
 	    "failures:\n"
 	    "  x:\n    when: '!a.ok'\n    guard: d.ok\n"
-	    "    fix: [{ command: [y] }]\n    verify: [e]\n"
+	    "    fix: [{ command: [y] }]\n    verify: [e, a]\n"
+	    "    evidence: [{ command: [ls] }]\n"
 	    "  z: { when: c.ok }\n",
 	    "8:3 unused-probe\n9:3 unused-probe\n");
 	/* Read by an if only. */
@@ -453,10 +455,12 @@ test_verify_and_guard(void **state)
 	lint_text(&l, "runbook: t\nprobes:\n  a: { tcp: \"127.0.0.1:1\" }\n"
 	    "  b: { tcp: \"127.0.0.1:2\" }\nfailures:\n"
 	    "  x:\n    when: '!a.ok && !b.ok'\n"
+	    "    evidence: [{ command: [ls] }]\n"
 	    "    fix:\n      - { command: [rm, -rf, /], dangerous: wipes it }\n"
 	    "    on_failure:\n      - command: [reboot]\n"
 	    "        dangerous: reboots\n"
 	    "  y:\n    when: '!a.ok'\n    guard: b.ok\n"
+	    "    evidence: [{ command: [ls] }]\n"
 	    "    fix: [{ command: [rm], dangerous: deletes }]\n"
 	    "    verify: a\n"
 	    "  z: { when: '!b.ok' }\n");
@@ -468,16 +472,50 @@ test_verify_and_guard(void **state)
 	    "after the fix, e.g. the ones its when reads: verify: [a, b]");
 	assert_int_equal(l.d.v[0].level, DIAG_WARNING);
 	assert_string_equal(l.d.v[1].code, LINT_DANGEROUS_WITHOUT_GUARD);
-	assert_int_equal(l.d.v[1].line, 9);
+	assert_int_equal(l.d.v[1].line, 10);
 	assert_int_equal(l.d.v[1].col, 45);
 	assert_int_equal(l.d.v[1].level, DIAG_ERROR);
 	assert_string_equal(l.d.v[1].message, "fix[0] of failure \"x\" is "
 	    "dangerous (wipes it), but the failure has no guard");
 	assert_string_equal(l.d.v[2].code, LINT_DANGEROUS_WITHOUT_GUARD);
-	assert_int_equal(l.d.v[2].line, 12);
+	assert_int_equal(l.d.v[2].line, 13);
 	assert_int_equal(l.d.v[2].col, 20);
 	assert_int_equal(l.d.errors, 2);
 	assert_int_equal(l.d.warnings, 1);
+	linted_dispose(&l);
+}
+
+static void
+test_readback_and_verify_symptom(void **state)
+{
+	struct linted l;
+
+	(void)state;
+	/* r restarts with nothing read back and re-checks only h, while
+	 * its symptom reads h and n; s does both right. */
+	lint_text(&l, "runbook: t\nprobes:\n  h: { tcp: \"127.0.0.1:1\" }\n"
+	    "  n: { tcp: \"127.0.0.1:2\" }\nfailures:\n"
+	    "  r:\n    when: h.ok && !n.ok\n"
+	    "    fix: [{ command: [systemctl, restart, app] }]\n"
+	    "    verify: [h]\n"
+	    "  s:\n    when: h.ok && !n.ok\n"
+	    "    evidence: [{ command: [journalctl, -n, \"20\"] }]\n"
+	    "    fix: [{ command: [systemctl, restart, app] }]\n"
+	    "    verify: [n, h]\n");
+	assert_int_equal(l.d.n, 2);
+	assert_string_equal(l.d.v[0].code, LINT_FIX_WITHOUT_EVIDENCE);
+	assert_int_equal(l.d.v[0].line, 6);
+	assert_int_equal(l.d.v[0].col, 3);
+	assert_string_equal(l.d.v[0].message, "failure \"r\" has a fix but "
+	    "no evidence, so nothing is read back before it changes things");
+	assert_string_equal(l.d.v[1].code, LINT_VERIFY_MISSES_SYMPTOM);
+	assert_int_equal(l.d.v[1].line, 9);
+	assert_int_equal(l.d.v[1].col, 13);
+	assert_string_equal(l.d.v[1].message, "verify of failure \"r\" does "
+	    "not re-check n, which its symptom reads, so it can pass while "
+	    "the failure is not repaired");
+	assert_string_equal(l.d.v[1].hint, "verify: [h, n]");
+	assert_int_equal(l.d.warnings, 2);
 	linted_dispose(&l);
 }
 
@@ -633,6 +671,7 @@ main(void)
 		cmocka_unit_test(test_contradictions),
 		cmocka_unit_test(test_unused_probes),
 		cmocka_unit_test(test_verify_and_guard),
+		cmocka_unit_test(test_readback_and_verify_symptom),
 		cmocka_unit_test(test_stale),
 		cmocka_unit_test(test_directory),
 		cmocka_unit_test(test_redacted),
