@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
-# What the server harnesses (pg.sh, redis.sh, sshd.sh) share: installing a
-# Debian package when it is missing, and finding a free loopback port.
+# What the server harnesses (pg.sh, redis.sh, sshd.sh, nginx.sh) share:
+# installing a Debian package when it is missing, finding a free loopback
+# port, stopping a process.
 # Sourced by them; defines only seeds_* names.
 
 # seeds_apt_install WHO PACKAGE...: apt-get install the packages (as root,
@@ -48,4 +49,21 @@ seeds_free_port() {
 		fi
 	done
 	echo "$port"
+}
+
+# seeds_stop_pid PID: TERM, then KILL after 5 s, and waits (2 s more at
+# most) until the process is gone. Nothing to do for an empty PID or a
+# process that is already gone.
+seeds_stop_pid() {
+	local pid=$1 i
+	[ -n "$pid" ] && kill "$pid" 2>/dev/null || return 0
+	for i in $(seq 100); do
+		kill -0 "$pid" 2>/dev/null || return 0
+		sleep 0.05
+	done
+	kill -KILL "$pid" 2>/dev/null
+	for i in $(seq 40); do
+		kill -0 "$pid" 2>/dev/null || return 0
+		sleep 0.05
+	done
 }

@@ -75,18 +75,11 @@ nginx_reload() {
 
 # nginx_stop: stops nginx and removes NGINX_DIR; a no-op when there is none.
 nginx_stop() {
-	local pid i
 	if [ -z "${NGINX_DIR:-}" ] || [ ! -d "$NGINX_DIR" ]; then
 		unset NGINX_DIR
 		return 0
 	fi
-	pid=$(cat "$NGINX_DIR/nginx.pid" 2>/dev/null)
-	if [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null; then
-		for i in $(seq 50); do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.1
-		done
-	fi
+	seeds_stop_pid "$(cat "$NGINX_DIR/nginx.pid" 2>/dev/null)"
 	case $NGINX_DIR in
 	*/triage-nginx.*) rm -rf "$NGINX_DIR" ;;
 	esac

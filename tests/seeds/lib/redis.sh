@@ -129,18 +129,9 @@ CONF
 
 # redis__stop_server: TERM, then KILL after 5 s, and wait until it is gone.
 redis__stop_server() {
-	local pid i
+	local pid
 	pid=$(redis__pid) || return 0
-	kill "$pid" 2>/dev/null || return 0
-	for i in $(seq 100); do
-		kill -0 "$pid" 2>/dev/null || return 0
-		sleep 0.05
-	done
-	kill -9 "$pid" 2>/dev/null
-	for i in $(seq 40); do
-		kill -0 "$pid" 2>/dev/null || return 0
-		sleep 0.05
-	done
+	seeds_stop_pid "$pid"
 }
 
 # redis_stop: stops the server and removes REDIS_DIR; a no-op when there is

@@ -177,19 +177,11 @@ sshd_ssh() {
 # sshd_stop: stops the server (the listener; sessions end with their
 # connections) and removes SSHD_DIR; a no-op when there is none.
 sshd_stop() {
-	local pid i
 	if [ -z "${SSHD_DIR:-}" ] || [ ! -d "$SSHD_DIR" ]; then
 		unset SSHD_DIR
 		return 0
 	fi
-	pid=$(cat "$SSHD_DIR/sshd.pid" 2>/dev/null)
-	if [ -n "$pid" ] && kill "$pid" 2>/dev/null; then
-		for i in $(seq 50); do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.05
-		done
-		kill -KILL "$pid" 2>/dev/null
-	fi
+	seeds_stop_pid "$(cat "$SSHD_DIR/sshd.pid" 2>/dev/null)"
 	case $SSHD_DIR in
 	*/triage-sshd.*) rm -rf "$SSHD_DIR" ;;
 	esac
