@@ -14,7 +14,8 @@ packages=(
 	libcmocka-dev clang libclang-rt-14-dev jq openssl procps iproute2
 	# real parts the tests, demo and benchmarks start on loopback
 	nginx-light monitoring-plugins-basic wrk time hyperfine
-	postgresql redis-server openssh-server openssh-client haproxy curl
+	postgresql redis-server openssh-server openssh-client haproxy curl rsync
+	python3
 	# render's page check (tests/tools/mermaid-check.sh) runs mermaid on node
 	nodejs
 )
