@@ -206,7 +206,18 @@ secrets_load(struct loader *ld, const struct ynode *v)
 		rb->secrets[rb->nsecrets] = xstrdup(s);
 		keyindex_add(&names, s, rb->nsecrets++);
 		val = getenv(s);
-		if (val != NULL && *val != '\0')
+		if (val == NULL || *val == '\0')
+			continue;
+		/* Redaction replaces the value wherever it appears: a value
+		 * of a few characters would mangle everything else instead
+		 * (a "x" redacts every x). Its length alone is reported. */
+		if (strlen(val) < RUNBOOK_SECRET_MIN)
+			ld_error(ld, v->items[i]->pos, xasprintf("a secret is "
+			    "at least %d characters; unset %s to skip what uses "
+			    "it", RUNBOOK_SECRET_MIN, s), "secret %s is %zu "
+			    "character%s long, too short to redact", s,
+			    strlen(val), strlen(val) == 1 ? "" : "s");
+		else
 			rb->secret_values[rb->nsecret_values++] = xstrdup(val);
 	}
 	keyindex_dispose(&names);

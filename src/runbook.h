@@ -94,6 +94,10 @@ struct runbook_file {
 	char *source;		/* its whole text */
 };
 
+/* The shortest secret value a runbook accepts: values are redacted
+ * wherever they appear, so a shorter one would mangle unrelated text. */
+#define RUNBOOK_SECRET_MIN 4
+
 struct runbook {
 	char *path;		/* as given, or "<builtin>" */
 	char *source;		/* the whole text, for diagnostics; for a

@@ -428,13 +428,13 @@ test_redact_longest_first(void **state)
 	char *s;
 
 	(void)state;
-	setenv("TRIAGE_TEST_S1", "abc", 1);
-	setenv("TRIAGE_TEST_S2", "abcdef", 1);
+	setenv("TRIAGE_TEST_S1", "abcd", 1);
+	setenv("TRIAGE_TEST_S2", "abcdefgh", 1);
 	diags_init(&d);
 	assert_int_equal(runbook_load_string("t.yaml", text, strlen(text), &rb,
 	    &d), 0);
-	s = runbook_redact(rb, "abcdef abc ab");
-	assert_string_equal(s, "*** *** ab");
+	s = runbook_redact(rb, "abcdefgh abcd abc");
+	assert_string_equal(s, "*** *** abc");
 	free(s);
 	runbook_free(rb);
 	diags_dispose(&d);
@@ -866,6 +866,29 @@ load_errors(const char *text)
 	out = printed(&d);
 	diags_dispose(&d);
 	return out;
+}
+
+static void
+test_short_secret_refused(void **state)
+{
+	const char *text = "runbook: r\nsecrets: [TRIAGE_TEST_S4]\n"
+	    "probes:\n  p:\n    tcp: h:1\n    expect: exit == 0\n";
+	char *out;
+
+	(void)state;
+	/* "x" would redact every x of every message and condition. */
+	setenv("TRIAGE_TEST_S4", "x", 1);
+	out = load_errors(text);
+	assert_string_equal(out, "triage: t.yaml:2:11: error: secret "
+	    "TRIAGE_TEST_S4 is 1 character long, too short to redact\n"
+	    "    secrets: [TRIAGE_TEST_S4]\n"
+	    "              ^\n"
+	    "  hint: a secret is at least 4 characters; unset TRIAGE_TEST_S4 "
+	    "to skip what uses it\n");
+	free(out);
+	setenv("TRIAGE_TEST_S4", "abcd", 1);
+	runbook_free(load_text(text, strlen(text)));
+	unsetenv("TRIAGE_TEST_S4");
 }
 
 static void
@@ -1412,6 +1435,7 @@ main(void)
 		cmocka_unit_test(test_redact),
 		cmocka_unit_test(test_redact_longest_first),
 		cmocka_unit_test(test_secret_not_in_diagnostics),
+		cmocka_unit_test(test_short_secret_refused),
 		cmocka_unit_test(test_minimal_defaults),
 		cmocka_unit_test(test_anchors_merge),
 		cmocka_unit_test(test_quoting),
