@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -38,6 +39,13 @@ struct item {
 	char *missing_need;	/* a need that is not among the probes run */
 	enum probe_state state;
 	json_t *result;
+	/* The poller (struct sched) only. */
+	struct loop_timer due_timer;	/* the next scheduled run */
+	double due;		/* monotonic time of the run being made */
+	double phase;		/* offset of its runs within its interval */
+	double lag;		/* how late its run started, seconds */
+	int ran;		/* it has a result: state is its last */
+	int awaits_need;	/* due, held until a need has a first result */
 };
 
 struct engine {
@@ -56,6 +64,19 @@ struct engine {
 	int jobs;
 	engine_result_fn take;	/* who results are handed over to */
 	void *take_arg;
+	struct sched *sched;	/* the poller driving it, or NULL (one run) */
+};
+
+/* The poller: the same engine, kept alive on a loop it does not own, every
+ * probe on its own interval (triage watch). */
+struct sched {
+	struct engine e;
+	struct engine_opts opts;
+	struct sched_opts sopts;
+	double started;		/* monotonic */
+	int paused;
+	int draining;
+	size_t overruns;	/* runs skipped: the last one was still on */
 };
 
 static void
@@ -258,6 +279,7 @@ item_start(struct item *it)
 	run->loop = e->loop;
 	run->engine = e;
 	run->started = time_mono();
+	it->lag = run->started - it->due;
 	run->started_wall = time_now();
 	run->deadline = run->started + p->timeout;
 	run->verdict = STATE_OK;
@@ -280,17 +302,30 @@ item_ready(struct item *it)
 	struct engine *e = it->engine;
 
 	it->status = ITEM_READY;
-	e->queue[e->qtail++] = (size_t)(it - e->items);
+	e->queue[e->qtail++ % e->n] = (size_t)(it - e->items);
 }
 
 /* A need is done: release the dependents whose needs are all met, and skip
  * those with a need that is not ok. */
+static void sched_consider(struct item *it);
+
 static void
 release_dependents(struct item *it)
 {
 	struct engine *e = it->engine;
 	size_t i;
 
+	if (e->sched != NULL) {
+		for (i = 0; i < it->ndependents; i++) {
+			struct item *d = &e->items[it->dependents[i]];
+
+			if (d->awaits_need) {
+				d->awaits_need = 0;
+				sched_consider(d);
+			}
+		}
+		return;
+	}
 	for (i = 0; i < it->ndependents; i++) {
 		struct item *d = &e->items[it->dependents[i]];
 		size_t j;
@@ -329,12 +364,18 @@ hand_over(struct engine *e)
 	}
 }
 
+static void sched_done(struct sched *s, struct item *it);
+
 /* An item has its final result. */
 static void
 item_done(struct item *it)
 {
 	struct engine *e = it->engine;
 
+	if (e->sched != NULL) {
+		sched_done(e->sched, it);
+		return;
+	}
 	it->status = ITEM_DONE;
 	e->done++;
 	if (e->opts->progress != NULL)
@@ -482,7 +523,7 @@ engine_run_each(const struct runbook *rb, struct probe *const *probes,
 	}
 	while (e.done < e.n) {
 		while (e.qhead < e.qtail && e.running < (size_t)e.jobs)
-			item_start(&e.items[e.queue[e.qhead++]]);
+			item_start(&e.items[e.queue[e.qhead++ % e.n]]);
 		while (e.ncompleted > 0) {
 			struct item *it = &e.items[e.completed[--e.ncompleted]];
 
@@ -564,4 +605,248 @@ engine_worst(json_t *results)
 			worst = worse(worst, r);
 	}
 	return worst;
+}
+
+/*
+ * The poller: every probe on its own interval, on a loop that outlives any
+ * one run (triage watch). Each probe runs at start, then at start + phase +
+ * k x interval (k >= 1): a fixed rate that latency does not push back,
+ * spread over the interval by a per-probe phase (a hash of its id), so
+ * that a thousand probes of one interval do not all start at once.
+ */
+
+/* The offset of p's runs in its interval: FNV-1a of its id. */
+static double
+sched_phase(const struct probe *p)
+{
+	uint32_t h = 2166136261u;
+	const unsigned char *c;
+
+	for (c = (const unsigned char *)p->id; *c != '\0'; c++)
+		h = (h ^ *c) * 16777619u;
+	return (double)h / 4294967296.0 * p->interval;
+}
+
+/* The first scheduled time of it after `after` (monotonic). */
+static double
+sched_next(const struct sched *s, const struct item *it, double after)
+{
+	double iv = it->probe->interval, k;
+
+	k = floor((after - s->started - it->phase) / iv) + 1;
+	if (k < 1)	/* the run at start is the slot before the first */
+		k = 1;
+	return s->started + it->phase + k * iv;
+}
+
+/* A due probe: run it now, hold it for a need's first result, or skip it
+ * because a need is down (as Nagios's parent checks: a dependent of
+ * something down is not checked, and does not alert). */
+static void
+sched_consider(struct item *it)
+{
+	struct engine *e = it->engine;
+	size_t j;
+
+	if (it->missing_need != NULL) {
+		item_skip(it, "needs ", it->missing_need);
+		item_finish(it);
+		return;
+	}
+	for (j = 0; j < it->nneeds; j++) {
+		if (!e->items[it->needs[j]].ran) {
+			it->awaits_need = 1;
+			return;
+		}
+	}
+	for (j = 0; j < it->nneeds; j++) {
+		struct item *need = &e->items[it->needs[j]];
+
+		if (need->state != STATE_OK && need->state != STATE_WARNING) {
+			item_skip(it, "needs ", need->probe->id);
+			item_finish(it);
+			return;
+		}
+	}
+	item_ready(it);
+}
+
+static void
+sched_due(void *arg)
+{
+	struct item *it = arg;
+	struct engine *e = it->engine;
+	struct sched *s = e->sched;
+
+	it->due = it->due_timer.at;
+	/* The next slot after now: a loop held up (a stopped process) skips
+	 * the runs it missed rather than make them all at once. */
+	loop_timer_at(e->loop, &it->due_timer, sched_next(s, it,
+	    fmax(it->due, time_mono())));
+	if (it->status != ITEM_WAITING || it->awaits_need) {
+		s->overruns++;
+		return;
+	}
+	sched_consider(it);
+}
+
+/* An item's run is over: hand the result over and wait for the next. */
+static void
+sched_done(struct sched *s, struct item *it)
+{
+	json_t *result = it->result;
+
+	it->result = NULL;
+	it->status = ITEM_WAITING;
+	it->ran = 1;
+	s->e.done++;
+	if (s->sopts.take != NULL)
+		s->sopts.take(s->sopts.arg, (size_t)(it - s->e.items), result,
+		    it->lag > 0 ? it->lag : 0);
+	else
+		json_decref(result);
+}
+
+struct sched *
+sched_create(const struct runbook *rb, struct probe *const *probes,
+    size_t n, struct loop *l, const struct sched_opts *o)
+{
+	struct sched *s = xcalloc(1, sizeof(*s));
+	size_t i;
+
+	s->sopts = *o;
+	s->opts.jobs = o->jobs > 0 ? o->jobs : ENGINE_JOBS_DEFAULT;
+	s->e.rb = rb;
+	s->e.opts = &s->opts;
+	s->e.jobs = s->opts.jobs;
+	s->e.loop = l;
+	s->e.sched = s;
+	s->started = time_mono();
+	engine_build(&s->e, probes, n);
+	for (i = 0; i < n; i++) {
+		struct item *it = &s->e.items[i];
+
+		it->status = ITEM_WAITING;
+		it->phase = sched_phase(it->probe);
+		it->due = s->started;
+		loop_timer_init(&it->due_timer, sched_due, it);
+		loop_timer_at(l, &it->due_timer, s->started);
+	}
+	return s;
+}
+
+void
+sched_process(struct sched *s)
+{
+	struct engine *e = &s->e;
+
+	for (;;) {
+		while (e->qhead < e->qtail && e->running < (size_t)e->jobs)
+			item_start(&e->items[e->queue[e->qhead++ % e->n]]);
+		if (e->ncompleted == 0)
+			break;
+		while (e->ncompleted > 0)
+			item_finish(&e->items[e->completed[--e->ncompleted]]);
+	}
+}
+
+void
+sched_poll_now(struct sched *s)
+{
+	double now = time_mono();
+	size_t i;
+
+	if (s->paused || s->draining)
+		return;
+	for (i = 0; i < s->e.n; i++) {
+		struct item *it = &s->e.items[i];
+
+		if (it->status == ITEM_WAITING && !it->awaits_need)
+			loop_timer_at(s->e.loop, &it->due_timer, now);
+	}
+}
+
+/* Stops every scheduled run; what is queued goes back to waiting. */
+static void
+sched_stop_timers(struct sched *s)
+{
+	struct engine *e = &s->e;
+	size_t i;
+
+	for (i = 0; i < e->n; i++) {
+		loop_timer_stop(e->loop, &e->items[i].due_timer);
+		e->items[i].awaits_need = 0;
+	}
+	while (e->qhead < e->qtail)
+		e->items[e->queue[e->qhead++ % e->n]].status = ITEM_WAITING;
+}
+
+void
+sched_pause(struct sched *s, int paused)
+{
+	size_t i;
+
+	if (s->draining || s->paused == paused)
+		return;
+	s->paused = paused;
+	if (paused) {
+		sched_stop_timers(s);
+		return;
+	}
+	for (i = 0; i < s->e.n; i++)
+		loop_timer_at(s->e.loop, &s->e.items[i].due_timer,
+		    time_mono());
+}
+
+void
+sched_drain(struct sched *s)
+{
+	s->draining = 1;
+	sched_stop_timers(s);
+}
+
+size_t
+sched_running(const struct sched *s)
+{
+	return s->e.running + s->e.ncompleted;
+}
+
+size_t
+sched_overruns(const struct sched *s)
+{
+	return s->overruns;
+}
+
+void
+sched_free(struct sched *s)
+{
+	struct engine *e;
+	size_t i;
+
+	if (s == NULL)
+		return;
+	e = &s->e;
+	sched_drain(s);
+	s->sopts.take = NULL;
+	for (i = 0; i < e->n; i++) {
+		struct item *it = &e->items[i];
+
+		if (it->status == ITEM_RUNNING) {
+			it->probe->kind->cancel(&it->run);
+			probe_run_error(&it->run, "interrupted");
+			it->run.completed = 1;
+			on_complete(&it->run);
+		}
+	}
+	while (e->ncompleted > 0)
+		item_finish(&e->items[e->completed[--e->ncompleted]]);
+	for (i = 0; i < e->n; i++) {
+		free(e->items[i].needs);
+		free(e->items[i].dependents);
+		json_decref(e->items[i].result);
+	}
+	free(e->items);
+	free(e->queue);
+	free(e->completed);
+	free(s);
 }

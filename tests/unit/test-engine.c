@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "loop.h"
 #include "runbook.h"
 #include "util/proc.h"
 #include "util/timeutil.h"
@@ -981,6 +982,194 @@ test_run_each_order(void **state)
 	runbook_free(rb);
 }
 
+/*
+ * The poller (sched_*): intervals, needs, pause, forced polls, overruns.
+ */
+
+struct sched_log {
+	const struct runbook *rb;
+	json_t *results;	/* [{"id", "state", "reason", "at", "lag"}] */
+	double t0;
+	double max_lag;
+};
+
+static void
+sched_take(void *arg, size_t i, json_t *result, double lag)
+{
+	struct sched_log *log = arg;
+
+	json_array_append_new(log->results, json_pack("{s:s, s:O, s:O, s:f, "
+	    "s:f}", "id", log->rb->probes[i].id, "state",
+	    json_object_get(result, "state"), "reason",
+	    json_object_get(result, "reason"), "at", time_mono() - log->t0,
+	    "lag", lag));
+	if (lag > log->max_lag)
+		log->max_lag = lag;
+	json_decref(result);
+}
+
+/* Runs the loop of s for secs seconds. */
+static void
+sched_for(struct loop *l, struct sched *s, double secs)
+{
+	double end = time_mono() + secs;
+
+	while (time_mono() < end) {
+		loop_run_once(l, end - time_mono());
+		sched_process(s);
+	}
+}
+
+static size_t
+sched_count(const struct sched_log *log, const char *id, const char *state)
+{
+	size_t i, n = 0;
+	json_t *r;
+
+	json_array_foreach(log->results, i, r) {
+		if (strcmp(json_string_value(json_object_get(r, "id")),
+		    id) == 0 && (state == NULL || strcmp(json_string_value(
+		    json_object_get(r, "state")), state) == 0))
+			n++;
+	}
+	return n;
+}
+
+static struct sched *
+sched_start(const struct runbook *rb, struct loop *l, struct sched_log *log)
+{
+	struct probe **probes = xcalloc(rb->nprobes + 1, sizeof(*probes));
+	struct sched_opts o = { 0 };
+	struct sched *s;
+	size_t i;
+
+	for (i = 0; i < rb->nprobes; i++)
+		probes[i] = &rb->probes[i];
+	log->rb = rb;
+	log->results = json_array();
+	log->t0 = time_mono();
+	o.take = sched_take;
+	o.arg = log;
+	s = sched_create(rb, probes, rb->nprobes, l, &o);
+	free(probes);	/* sched_create copied the pointers */
+	return s;
+}
+
+static void
+test_sched_intervals(void **state)
+{
+	struct runbook *rb = load("runbook: t\nprobes:\n"
+	    "  fast: { command: [\"true\"], interval: 200ms }\n"
+	    "  slow: { command: [\"true\"], interval: 500ms }\n");
+	struct loop *l = loop_create();
+	struct sched_log log = { 0 };
+	struct sched *s = sched_start(rb, l, &log);
+	size_t fast, slow;
+
+	(void)state;
+	sched_for(l, s, 1.25);
+	fast = sched_count(&log, "fast", "ok");
+	slow = sched_count(&log, "slow", "ok");
+	/* At once, then from one interval plus its phase on: 1 + 5 or 6,
+	 * and 1 + 1 or 2. */
+	assert_in_range(fast, 6, 7);
+	assert_in_range(slow, 2, 3);
+	assert_true(log.max_lag < 0.1);
+	assert_int_equal(sched_overruns(s), 0);
+	sched_free(s);
+	loop_free(l);
+	json_decref(log.results);
+	runbook_free(rb);
+}
+
+static void
+test_sched_needs(void **state)
+{
+	struct runbook *rb = load("runbook: t\nprobes:\n"
+	    "  dep: { command: [\"true\"], needs: [base], interval: 100ms }\n"
+	    "  base: { command: [sh, -c, \"sleep 0.1; exit 1\"], "
+	    "interval: 100ms }\n");
+	struct loop *l = loop_create();
+	struct sched_log log = { 0 };
+	struct sched *s = sched_start(rb, l, &log);
+	json_t *first;
+
+	(void)state;
+	sched_for(l, s, 0.6);
+	/* dep waited for base's first result, and is skipped, never run. */
+	first = json_array_get(log.results, 0);
+	assert_string_equal(json_string_value(json_object_get(first, "id")),
+	    "base");
+	assert_true(sched_count(&log, "dep", NULL) >= 2);
+	assert_int_equal(sched_count(&log, "dep", NULL),
+	    sched_count(&log, "dep", "skipped"));
+	assert_string_equal(json_string_value(json_object_get(
+	    json_array_get(log.results, 1), "reason")), "skipped: needs base");
+	sched_free(s);
+	loop_free(l);
+	json_decref(log.results);
+	runbook_free(rb);
+}
+
+static void
+test_sched_pause_poll(void **state)
+{
+	struct runbook *rb = load("runbook: t\nprobes:\n"
+	    "  p: { command: [\"true\"], interval: 1h }\n");
+	struct loop *l = loop_create();
+	struct sched_log log = { 0 };
+	struct sched *s = sched_start(rb, l, &log);
+
+	(void)state;
+	sched_for(l, s, 0.2);
+	assert_int_equal(sched_count(&log, "p", "ok"), 1);
+	/* A forced poll runs it now, not in an hour. */
+	sched_poll_now(s);
+	sched_for(l, s, 0.2);
+	assert_int_equal(sched_count(&log, "p", "ok"), 2);
+	/* Paused: a forced poll does nothing; resuming polls at once. */
+	sched_pause(s, 1);
+	sched_poll_now(s);
+	sched_for(l, s, 0.2);
+	assert_int_equal(sched_count(&log, "p", "ok"), 2);
+	sched_pause(s, 0);
+	sched_for(l, s, 0.2);
+	assert_int_equal(sched_count(&log, "p", "ok"), 3);
+	/* Drained: nothing starts again. */
+	sched_drain(s);
+	sched_poll_now(s);
+	sched_for(l, s, 0.2);
+	assert_int_equal(sched_count(&log, "p", "ok"), 3);
+	assert_int_equal(sched_running(s), 0);
+	sched_free(s);
+	loop_free(l);
+	json_decref(log.results);
+	runbook_free(rb);
+}
+
+static void
+test_sched_overrun(void **state)
+{
+	struct runbook *rb = load("runbook: t\nprobes:\n"
+	    "  slow: { command: [sleep, \"0.35\"], interval: 100ms }\n");
+	struct loop *l = loop_create();
+	struct sched_log log = { 0 };
+	struct sched *s = sched_start(rb, l, &log);
+	size_t n;
+
+	(void)state;
+	sched_for(l, s, 1.0);
+	n = sched_count(&log, "slow", "ok");
+	/* One run at a time: about 1 s / 0.4 s, and the runs it had to
+	 * skip are counted. */
+	assert_in_range(n, 2, 3);
+	assert_true(sched_overruns(s) >= 4);
+	sched_free(s);	/* cancels the run in flight; nothing leaks */
+	loop_free(l);
+	json_decref(log.results);
+	runbook_free(rb);
+}
+
 int
 main(void)
 {
@@ -1012,6 +1201,10 @@ main(void)
 		cmocka_unit_test(test_worst_missing_state),
 		cmocka_unit_test(test_secrets_redacted),
 		cmocka_unit_test(test_run_each_order),
+		cmocka_unit_test(test_sched_intervals),
+		cmocka_unit_test(test_sched_needs),
+		cmocka_unit_test(test_sched_pause_poll),
+		cmocka_unit_test(test_sched_overrun),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, NULL);
