@@ -16,6 +16,9 @@ packages=(
 	nginx-light monitoring-plugins-basic wrk time hyperfine
 	postgresql redis-server openssh-server openssh-client haproxy curl rsync
 	python3
+	# triage watch's tests: a real Alertmanager (and amtool), promtool for
+	# /metrics, Chromium for the dashboard
+	prometheus-alertmanager prometheus chromium
 	# render's page check (tests/tools/mermaid-check.sh) runs mermaid on node
 	nodejs
 )

@@ -17,6 +17,7 @@ extern const struct cmd_entry cmd_history_entry;
 extern const struct cmd_entry cmd_incidents_entry;
 extern const struct cmd_entry cmd_lint_entry;
 extern const struct cmd_entry cmd_render_entry;
+extern const struct cmd_entry cmd_watch_entry;
 
 /* The default command comes first. */
 static const struct cmd_entry *const commands[] = {
@@ -27,6 +28,7 @@ static const struct cmd_entry *const commands[] = {
 	&cmd_incidents_entry,
 	&cmd_lint_entry,
 	&cmd_render_entry,
+	&cmd_watch_entry,
 	NULL,
 };
 

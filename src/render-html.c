@@ -46,9 +46,8 @@ static const char html_style[] =
 	"font-size:.8em;font-weight:600;opacity:.7}"
 	"code{overflow-wrap:anywhere}}";
 
-/* &, <, >, " and ' as character references; everything else as it is. */
-static void
-html_esc(struct buf *b, const char *s)
+void
+html_escape(struct buf *b, const char *s)
 {
 	for (; *s != '\0'; s++) {
 		switch (*s) {
@@ -79,7 +78,7 @@ html_id(struct buf *b, const char *id)
 	if (id == NULL)
 		return;
 	buf_puts(b, " id=\"");
-	html_esc(b, id);
+	html_escape(b, id);
 	buf_putc(b, '"');
 }
 
@@ -93,23 +92,23 @@ html_inline(struct buf *b, const struct rinline *in)
 
 		switch (sp->kind) {
 		case RSPAN_TEXT:
-			html_esc(b, sp->text);
+			html_escape(b, sp->text);
 			break;
 		case RSPAN_CODE:
 			buf_puts(b, "<code>");
-			html_esc(b, sp->text);
+			html_escape(b, sp->text);
 			buf_puts(b, "</code>");
 			break;
 		case RSPAN_STRONG:
 			buf_puts(b, "<strong>");
-			html_esc(b, sp->text);
+			html_escape(b, sp->text);
 			buf_puts(b, "</strong>");
 			break;
 		case RSPAN_LINK:
 			buf_puts(b, "<a href=\"");
-			html_esc(b, sp->href);
+			html_escape(b, sp->href);
 			buf_puts(b, "\">");
-			html_esc(b, sp->text);
+			html_escape(b, sp->text);
 			buf_puts(b, "</a>");
 			break;
 		case RSPAN_BREAK:
@@ -134,7 +133,7 @@ html_plain(struct buf *b, const struct rinline *in)
 
 	for (i = 0; i < in->n; i++) {
 		if (in->spans[i].kind != RSPAN_ANCHOR)
-			html_esc(b, in->spans[i].text);
+			html_escape(b, in->spans[i].text);
 	}
 }
 
@@ -216,11 +215,11 @@ html_block(struct buf *b, const struct rblock *blk)
 		buf_puts(b, "<pre><code");
 		if (blk->lang != NULL) {
 			buf_puts(b, " class=\"language-");
-			html_esc(b, blk->lang);
+			html_escape(b, blk->lang);
 			buf_putc(b, '"');
 		}
 		buf_putc(b, '>');
-		html_esc(b, blk->code);
+		html_escape(b, blk->code);
 		buf_puts(b, "</code></pre>\n");
 		break;
 	}
@@ -244,7 +243,7 @@ render_html_write(struct buf *out, const struct rdoc *d)
 	    "<meta charset=\"utf-8\">\n"
 	    "<meta name=\"viewport\" content=\"width=device-width, "
 	    "initial-scale=1\">\n<title>");
-	html_esc(out, d->title);
+	html_escape(out, d->title);
 	buf_puts(out, "</title>\n<style>");
 	buf_puts(out, html_style);
 	buf_puts(out, "</style>\n</head>\n<body>\n");

@@ -121,4 +121,10 @@ void render_doc_free(struct rdoc *d);
 void render_md_write(struct buf *out, const struct rdoc *d);
 void render_html_write(struct buf *out, const struct rdoc *d);
 
+struct buf;
+
+/* html_escape: appends s to b with &, <, >, " and ' as character
+ * references (safe in text and in quoted attributes). */
+void html_escape(struct buf *b, const char *s);
+
 #endif

@@ -46,6 +46,8 @@ struct store_ops {
 	    const char *probe, double since, size_t limit, char **err);
 	int (*prune)(struct store *s, double before, long *deleted,
 	    char **err);
+	int (*alerts_add)(struct store *s, const char *runbook,
+	    json_t *outcomes, char **err);
 };
 
 /* The SQLite backend (store-sqlite.c). */

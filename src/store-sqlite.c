@@ -73,6 +73,17 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	"  since REAL NOT NULL);"
 	"CREATE INDEX samples_series_at ON samples (series, at);"
 	"CREATE INDEX changes_series_at ON changes (series, at);",
+	/* 3: what triage watch delivered of its alerts, attempt by attempt. */
+	"CREATE TABLE alerts ("
+	"  at REAL NOT NULL,"
+	"  runbook TEXT NOT NULL,"
+	"  key TEXT,"
+	"  status TEXT NOT NULL,"
+	"  target TEXT NOT NULL,"
+	"  ok INTEGER NOT NULL,"
+	"  attempt INTEGER NOT NULL,"
+	"  error TEXT);"
+	"CREATE INDEX alerts_runbook_at ON alerts (runbook, at);",
 };
 
 /* Probe states as stored (a small integer keeps sample rows small). */
@@ -1378,6 +1389,51 @@ sqlite_prune(struct store *s, double before, long *deleted, char **err)
 	return 0;
 }
 
+static int
+sqlite_alerts_add(struct store *s, const char *runbook, json_t *outcomes,
+    char **err)
+{
+	struct sqlite_store *ss = to_sqlite(s);
+	sqlite3_stmt *st;
+	json_t *o;
+	size_t i;
+	int rc = 0;
+
+	if (exec_sql(ss, "BEGIN IMMEDIATE", "begin storing alerts", err) != 0)
+		return -1;
+	st = stmt_new(ss, "INSERT INTO alerts (at, runbook, key, status, "
+	    "target, ok, attempt, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", err);
+	if (st == NULL)
+		rc = -1;
+	json_array_foreach(outcomes, i, o) {
+		double at;
+
+		if (rc != 0)
+			break;
+		if (time_parse_iso8601(json_string_value(json_object_get(o,
+		    "at")), &at) != 0)
+			at = time_now();
+		sqlite3_bind_double(st, 1, at);
+		sqlite3_bind_text(st, 2, runbook, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, json_string_value(json_object_get(o,
+		    "key")), -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, json_string_value(json_object_get(o,
+		    "status")), -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 5, json_string_value(json_object_get(o,
+		    "target")), -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 6, json_is_true(json_object_get(o, "ok")));
+		sqlite3_bind_int64(st, 7, json_integer_value(json_object_get(o,
+		    "attempt")));
+		sqlite3_bind_text(st, 8, json_string_value(json_object_get(o,
+		    "error")), -1, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			rc = db_fail(ss, "store an alert outcome", err);
+		sqlite3_reset(st);
+	}
+	sqlite3_finalize(st);
+	return txn_end(ss, rc, err);
+}
+
 const struct store_ops store_sqlite_ops = {
 	.name = "sqlite",
 	.open = sqlite_open,
@@ -1394,4 +1450,5 @@ const struct store_ops store_sqlite_ops = {
 	.samples_add = sqlite_samples_add,
 	.history = sqlite_history,
 	.prune = sqlite_prune,
+	.alerts_add = sqlite_alerts_add,
 };

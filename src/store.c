@@ -294,6 +294,13 @@ store_prune(struct store *s, double before, long *deleted, char **err)
 	return s->ops->prune(s, before, deleted, err);
 }
 
+int
+store_alerts_add(struct store *s, const char *runbook, json_t *list,
+    char **err)
+{
+	return s->ops->alerts_add(s, runbook, list, err);
+}
+
 /* Appends s to b as the netstring "LEN:BYTES,". */
 static void
 put_netstring(struct buf *b, const char *str)

@@ -21,7 +21,7 @@
 struct store;
 
 /* The schema version this build writes; store_open migrates older ones. */
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 /* store_default_path: $TRIAGE_STORE, else $XDG_STATE_HOME/triage/triage.db
  * (XDG_STATE_HOME defaults to ~/.local/state), as a heap string. */
@@ -145,5 +145,13 @@ json_t *store_history(struct store *s, const char *runbook,
 /* store_prune: deletes samples and state changes older than before
  * (retention); incidents are never pruned. *deleted: rows removed. */
 int store_prune(struct store *s, double before, long *deleted, char **err);
+
+/* ---- alert deliveries (triage watch) ---- */
+
+/* store_alerts_add: appends the delivery outcomes of runbook's alerts (an
+ * array as alerter_take_outcomes returns: {"at", "key", "status",
+ * "target", "ok", "attempt", "error"}) in one transaction. */
+int store_alerts_add(struct store *s, const char *runbook, json_t *outcomes,
+    char **err);
 
 #endif

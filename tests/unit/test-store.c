@@ -221,7 +221,8 @@ test_open_creates_private(void **state)
 	assert_int_equal(store_schema_version(f->s), STORE_SCHEMA_VERSION);
 	assert_int_equal(raw_int(f->path, "PRAGMA user_version"),
 	    STORE_SCHEMA_VERSION);
-	assert_int_equal(store_open_version(f->path, 3, &other, &err), -1);
+	assert_int_equal(store_open_version(f->path, STORE_SCHEMA_VERSION + 1,
+	    &other, &err), -1);
 	assert_null(other);
 	free(err);
 	free(dir);
@@ -320,11 +321,11 @@ test_refuse_newer(void **state)
 
 	store_close(f->s);
 	f->s = NULL;
-	assert_int_equal(raw_exec(f->path, "PRAGMA user_version = 3"),
+	assert_int_equal(raw_exec(f->path, "PRAGMA user_version = 99"),
 	    SQLITE_OK);
 	assert_int_equal(store_open(f->path, &f->s, &err), -1);
 	assert_null(f->s);
-	want = xasprintf("store %s: schema version 3 was written by a newer "
+	want = xasprintf("store %s: schema version 99 was written by a newer "
 	    "triage", f->path);
 	assert_non_null(strstr(err, want));
 	free(want);
@@ -357,6 +358,30 @@ test_refuse_foreign(void **state)
 }
 
 static void
+test_alerts_add(void **state)
+{
+	struct fixture *f = *state;
+	json_t *out = json_pack("[{s:s, s:s, s:s, s:s, s:b, s:i, s:n}, "
+	    "{s:s, s:n, s:s, s:s, s:b, s:i, s:s}]",
+	    "at", "2026-11-24T10:00:00Z", "key", "failure/edge-down", "status",
+	    "firing", "target", "http://127.0.0.1:9/hook", "ok", 1, "attempt",
+	    1, "error",
+	    "at", "2026-11-24T10:00:01Z", "key", "status", "batch", "target",
+	    "http://127.0.0.1:9093/api/v2/alerts", "ok", 0, "attempt", 2,
+	    "error", "Connection refused");
+	char *err = NULL;
+
+	assert_int_equal(store_alerts_add(f->s, "rb", out, &err), 0);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM alerts "
+	    "WHERE runbook = 'rb'"), 2);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM alerts WHERE "
+	    "ok = 1 AND key = 'failure/edge-down' AND status = 'firing'"), 1);
+	assert_int_equal(raw_int(f->path, "SELECT attempt FROM alerts WHERE "
+	    "key IS NULL AND error = 'Connection refused'"), 2);
+	json_decref(out);
+}
+
+static void
 test_migrate_v1_to_v2(void **state)
 {
 	struct fixture *f = *state;
@@ -386,11 +411,12 @@ test_migrate_v1_to_v2(void **state)
 	    "WHERE name IN ('locks', 'samples_series_at')"), 0);
 
 	assert_int_equal(store_open(f->path, &f->s, &err), 0);
-	assert_int_equal(store_schema_version(f->s), 2);
-	assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 2);
+	assert_int_equal(store_schema_version(f->s), STORE_SCHEMA_VERSION);
+	assert_int_equal(raw_int(f->path, "PRAGMA user_version"),
+	    STORE_SCHEMA_VERSION);
 	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM sqlite_master "
 	    "WHERE name IN ('locks', 'samples_series_at', "
-	    "'changes_series_at')"), 3);
+	    "'changes_series_at', 'alerts')"), 4);
 	/* The v1 data survived, and the history reads it through the new
 	 * index. */
 	inc = store_incident_get(f->s, id, &err);
@@ -1181,6 +1207,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_refuse_foreign,
 		    setup_closed, teardown),
+		cmocka_unit_test_setup_teardown(test_alerts_add, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_v1_to_v2,
 		    setup_closed, teardown),
 		cmocka_unit_test_setup_teardown(test_incident_get_list, setup,
