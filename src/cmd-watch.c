@@ -740,6 +740,20 @@ route_css(void *arg, const struct httpd_request *req,
 	    dashboard_css_len);
 }
 
+/* Browsers ask for one; there is none, and a 404 would be an error in
+ * their console. */
+static void
+route_favicon(void *arg, const struct httpd_request *req,
+    struct httpd_response *res)
+{
+	(void)arg;
+	(void)req;
+	res->status = 204;
+	res->body = xstrdup("");
+	res->len = 0;
+	res->cache_control = "public, max-age=86400";
+}
+
 static void
 route_poll(void *arg, const struct httpd_request *req,
     struct httpd_response *res)
@@ -820,6 +834,7 @@ static const struct httpd_route routes[] = {
 	{ "GET", "/", 0, route_dashboard },
 	{ "GET", "/static/dashboard.js", 0, route_js },
 	{ "GET", "/static/dashboard.css", 0, route_css },
+	{ "GET", "/favicon.ico", 0, route_favicon },
 	{ "GET", "/health", 0, route_health },
 	{ "GET", "/api/v1/status", 0, route_status },
 	{ "GET", "/api/v1/diagnosis", 0, route_diagnosis },
