@@ -15,7 +15,7 @@ struct httpd;
 struct MHD_Connection;
 
 /* Defaults of struct httpd_opts. */
-#define HTTPD_MAX_CONNS 1024		/* at once, in all */
+#define HTTPD_MAX_CONNS 16384		/* at once, in all */
 #define HTTPD_MAX_CONNS_PER_IP 64	/* at once, from one address */
 #define HTTPD_TIMEOUT 10		/* seconds a client may stay idle */
 #define HTTPD_MAX_BODY (64u * 1024u)	/* bytes of a request body */
