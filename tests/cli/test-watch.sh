@@ -62,7 +62,11 @@ health_is() { test "$(get /health)" = "$1"; }
 # The webhook receiver, the alert command and the sd_notify socket.
 python3 "$TRIAGE_SRC/tests/tools/webhook-sink.py" "$T/hook.port" "$T/hook.log" &
 PIDS+=($!)
+# A second receiver answers 500 to its first two requests: retried.
+python3 "$TRIAGE_SRC/tests/tools/webhook-sink.py" "$T/flaky.port" "$T/flaky.log" 2 &
+PIDS+=($!)
 until_ok 5 test -s "$T/hook.port" || fail "webhook sink did not start"
+until_ok 5 test -s "$T/flaky.port" || fail "flaky webhook sink did not start"
 cat >"$T/alert.sh" <<'EOF'
 #!/bin/sh
 jq -c '{status, key}' >>"$(dirname "$0")/command.log"
@@ -82,6 +86,7 @@ until_ok 5 test -S "$T/notify.sock" || fail "notify socket"
 NOTIFY_SOCKET=$T/notify.sock WATCHDOG_USEC=500000 "$TRIAGE" watch -f "$RB" \
 	--listen "127.0.0.1:$PORT" --store "$T/store.db" --stale-after 3s \
 	--webhook "http://127.0.0.1:$(cat "$T/hook.port")/hook" \
+	--webhook "http://127.0.0.1:$(cat "$T/flaky.port")/flaky" \
 	--alert-command "$T/alert.sh" >"$T/daemon.out" 2>"$T/daemon.log" &
 DAEMON=$!
 
@@ -130,6 +135,11 @@ status_is '.failures[0].id == "edge-down"' >/dev/null && pass || fail "status li
 sleep 2	# more polls while it stays down: no more alerts
 expect_eq "$(grep -c '"firing".*"failure/edge-down"\|"failure/edge-down".*"firing"' "$T/hook.log")" 1 "webhook fired once"
 expect_eq "$(grep -c 'firing.*failure/edge-down' "$T/command.log")" 1 "command ran once"
+
+# The flaky receiver got it on the third attempt (after 1 s and 2 s).
+if until_ok 8 eval '[ "$(grep -c "failure/edge-down" "$T/flaky.log")" -ge 3 ]'; then pass; else
+	fail "retried webhook"; cat "$T/flaky.log" >&2
+fi
 
 # ---- cleared: resolved, once
 bash "$DEMO" start-edge
@@ -195,6 +205,10 @@ expect_in "$T/notify.log" "RELOADING=1" "sd_notify RELOADING=1"
 if until_ok 5 eval '"$TRIAGE" history --store "$T/store.db" --probe edge_up --json >"$T/hist" 2>&1 && jq -e "(.samples | length) > 3" "$T/hist"'; then pass; else
 	fail "triage history reads the daemon's samples"; head -c 600 "$T/hist" >&2
 fi
+
+# ---- every delivery attempt is in the store
+flaky=$(sqlite3 "$T/store.db" "SELECT group_concat(attempt || ':' || ok, ' ') FROM (SELECT attempt, ok FROM alerts WHERE target LIKE '%/flaky' AND key = 'failure/edge-down' AND status = 'firing' ORDER BY at)")
+expect_eq "$flaky" "1:0 2:0 3:1" "the flaky webhook's attempts recorded"
 
 # ---- SIGTERM: drains, exits 0, leaves nothing running
 kill -TERM "$DAEMON"

@@ -6,7 +6,8 @@ usage: webhook-sink.py PORT-FILE LOG [FAIL-FIRST-N]
 
 Listens on 127.0.0.1 (a free port, written to PORT-FILE once listening),
 appends each POST body as one line to LOG, answers 200 (or 500 to the first
-FAIL-FIRST-N requests, to exercise retries), and serves until SIGTERM.
+FAIL-FIRST-N requests of each alert key, to exercise retries), and serves
+until SIGTERM.
 """
 import json
 import os
@@ -15,23 +16,23 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 port_file, log_path = sys.argv[1], sys.argv[2]
 fail_first = int(sys.argv[3]) if len(sys.argv) > 3 else 0
-seen = 0
+seen = {}
 
 
 class Sink(BaseHTTPRequestHandler):
     def do_POST(self):
-        global seen
         n = int(self.headers.get("Content-Length", "0"))
         body = self.rfile.read(n)
-        seen += 1
-        status = 500 if seen <= fail_first else 200
+        try:
+            doc = json.loads(body)
+        except ValueError:
+            doc = {"unparsable": body.decode("utf-8", "replace")}
+        key = doc.get("key") if isinstance(doc, dict) else None
+        seen[key] = seen.get(key, 0) + 1
+        status = 500 if seen[key] <= fail_first else 200
         with open(log_path, "a") as log:
             # One line per request: the body re-serialised compactly.
-            try:
-                log.write(json.dumps(json.loads(body), sort_keys=True))
-            except ValueError:
-                log.write(json.dumps({"unparsable": body.decode("utf-8", "replace")}))
-            log.write("\n")
+            log.write(json.dumps(doc, sort_keys=True) + "\n")
         self.send_response(status)
         self.send_header("Content-Length", "0")
         self.end_headers()
