@@ -69,16 +69,6 @@ copy_list(char *const *v, size_t n)
 	return c;
 }
 
-static void
-free_list(char **v)
-{
-	size_t i;
-
-	for (i = 0; v != NULL && v[i] != NULL; i++)
-		free(v[i]);
-	free(v);
-}
-
 /* url without user:password@, for outcomes and logs. */
 static char *
 strip_userinfo(const char *url)
@@ -583,9 +573,9 @@ alerter_free(struct alerter *a)
 		close(a->efd);
 	pthread_mutex_destroy(&a->mu);
 	pthread_cond_destroy(&a->cv);
-	free_list(a->am);
-	free_list(a->wh);
-	free_list(a->cmd);
+	strv_free(a->am);
+	strv_free(a->wh);
+	strv_free(a->cmd);
 	free((char *)a->o.runbook);
 	free((char *)a->o.external_url);
 	free(a);

@@ -18,6 +18,7 @@
 #include "probe.h"
 #include "runbook.h"
 #include "util/buf.h"
+#include "util/fsutil.h"
 #include "util/timeutil.h"
 #include "util/xmalloc.h"
 
@@ -38,32 +39,10 @@ sha256_hex(const void *data, size_t len, char *out)
 char *
 bundle_default_dir(void)
 {
-	const char *state = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+	char *dir = fs_state_dir(), *bundles = xasprintf("%s/bundles", dir);
 
-	if (state != NULL && *state == '/')
-		return xasprintf("%s/triage/bundles", state);
-	return xasprintf("%s/.local/state/triage/bundles",
-	    home != NULL && *home != '\0' ? home : "/tmp");
-}
-
-/* mkdir -p for the parents of path, mode 0700 for what it creates. */
-static int
-make_parents(const char *path, char **cause)
-{
-	char *copy = xstrdup(path), *p;
-
-	for (p = copy + 1; (p = strchr(p, '/')) != NULL; p++) {
-		*p = '\0';
-		if (mkdir(copy, 0700) != 0 && errno != EEXIST) {
-			*cause = xasprintf("cannot create %s: %s", copy,
-			    strerror(errno));
-			free(copy);
-			return -1;
-		}
-		*p = '/';
-	}
-	free(copy);
-	return 0;
+	free(dir);
+	return bundles;
 }
 
 static int
@@ -281,7 +260,7 @@ bundle_write(const struct runbook *rb, const char *path, json_t *doc,
 		    "overwrites", path);
 		return -1;
 	}
-	if (make_parents(path, cause) != 0)
+	if (fs_make_parents(path, cause) != 0)
 		return -1;
 	if (tarball) {
 		dir = xasprintf("%s.XXXXXX", path);

@@ -225,18 +225,6 @@ child_text_cut(const char *s, size_t max)
 	return xstrndup(s, i);
 }
 
-static void
-strv_free(char **v)
-{
-	size_t i;
-
-	if (v == NULL)
-		return;
-	for (i = 0; v[i] != NULL; i++)
-		free(v[i]);
-	free(v);
-}
-
 static int
 fail(struct probe *p, const char *key, char **cause, char *msg)
 {

@@ -29,6 +29,7 @@
 #include "store.h"
 #include "watch.h"
 #include "util/buf.h"
+#include "util/fsutil.h"
 #include "util/sdnotify.h"
 #include "util/timeutil.h"
 #include "util/xmalloc.h"
@@ -889,26 +890,6 @@ split_list(const char *s, size_t *n)
 	return v;
 }
 
-static void
-free_list(char **v)
-{
-	size_t i;
-
-	for (i = 0; v != NULL && v[i] != NULL; i++)
-		free(v[i]);
-	free(v);
-}
-
-static char *
-default_state_dir(void)
-{
-	const char *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
-
-	if (xdg != NULL && *xdg == '/')
-		return xasprintf("%s/triage", xdg);
-	return xasprintf("%s/.local/state/triage", home != NULL ? home : "");
-}
-
 static int
 start_alerts(struct daemon *d)
 {
@@ -946,8 +927,8 @@ start_alerts(struct daemon *d)
 	    nam == 1 ? "" : "s", nwh, nwh == 1 ? "" : "s",
 	    command != NULL ? ", a command" : "");
 out:
-	free_list(am);
-	free_list(wh);
+	strv_free(am);
+	strv_free(wh);
 	return rc;
 }
 
@@ -1041,7 +1022,7 @@ daemon_dispose(struct daemon *d)
 	store_close(d->store);
 	watch_dispose(&d->w);
 	runbook_free(d->rb);
-	free_list(d->poller_argv);
+	strv_free(d->poller_argv);
 	if (d->sigfd >= 0)
 		close(d->sigfd);
 	loop_free(d->loop);
@@ -1091,7 +1072,7 @@ cmd_watch_exec(struct cmd_ctx *ctx)
 		goto out;
 	}
 	state_dir = cmd_opt(ctx, "state-dir") != NULL ?
-	    xstrdup(cmd_opt(ctx, "state-dir")) : default_state_dir();
+	    xstrdup(cmd_opt(ctx, "state-dir")) : fs_state_dir();
 	if (httpd_token_load(token_file, state_dir, &d.token, &token_path,
 	    &err) != 0) {
 		fprintf(stderr, "triage watch: token: %s\n", err);

@@ -9,7 +9,6 @@
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +21,9 @@
 
 #include <jansson.h>
 
+#include "bundle.h"
 #include "util/buf.h"
+#include "util/fsutil.h"
 
 #define TOKEN_MIN 16
 
@@ -39,7 +40,7 @@ struct httpd {
 	int epfd;
 	const struct httpd_route *routes;
 	void *arg;
-	unsigned char token_md[EVP_MAX_MD_SIZE];
+	char token_sha[65];	/* sha256_hex of the token */
 	size_t max_body;
 	unsigned short port;
 };
@@ -49,14 +50,6 @@ struct req {
 	struct buf body;
 	int too_big;
 };
-
-static void
-sha256(const char *s, size_t n, unsigned char *md)
-{
-	unsigned int len = 0;
-
-	EVP_Digest(s, n, md, &len, EVP_sha256(), NULL);
-}
 
 void
 httpd_error(struct httpd_response *res, int status, const char *code,
@@ -140,15 +133,15 @@ authorized(const struct httpd *h, struct MHD_Connection *c)
 {
 	const char *v = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 	    MHD_HTTP_HEADER_AUTHORIZATION);
-	unsigned char md[EVP_MAX_MD_SIZE];
+	char sha[65];
 
 	if (v == NULL || strncasecmp(v, "Bearer ", 7) != 0)
 		return 0;
 	v += 7;
 	while (*v == ' ')
 		v++;
-	sha256(v, strlen(v), md);
-	return CRYPTO_memcmp(md, h->token_md, 32) == 0;
+	sha256_hex(v, strlen(v), sha);
+	return CRYPTO_memcmp(sha, h->token_sha, 64) == 0;
 }
 
 static const char *
@@ -414,7 +407,7 @@ httpd_start(struct loop *l, const struct httpd_opts *o, struct httpd **out,
 	h->routes = o->routes;
 	h->arg = o->arg;
 	h->max_body = o->max_body ? o->max_body : HTTPD_MAX_BODY;
-	sha256(o->token, strlen(o->token), h->token_md);
+	sha256_hex(o->token, strlen(o->token), h->token_sha);
 	h->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h,
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 	    MHD_OPTION_CONNECTION_LIMIT, max_conns,
@@ -502,27 +495,6 @@ read_token(const char *path, char **err)
 	return xstrdup(start);
 }
 
-/* mkdir -p dir, each new directory 0700. */
-static int
-make_dirs(const char *dir)
-{
-	char *p = xstrdup(dir), *slash;
-	int rc = 0;
-
-	for (slash = strchr(p + 1, '/'); rc == 0; slash = strchr(slash + 1,
-	    '/')) {
-		if (slash != NULL)
-			*slash = '\0';
-		if (mkdir(p, 0700) != 0 && errno != EEXIST)
-			rc = -1;
-		if (slash == NULL)
-			break;
-		*slash = '/';
-	}
-	free(p);
-	return rc;
-}
-
 int
 httpd_token_load(const char *file, const char *dir, char **token,
     char **path, char **err)
@@ -538,11 +510,9 @@ httpd_token_load(const char *file, const char *dir, char **token,
 		*token = read_token(file, err);
 		return *token != NULL ? 0 : -1;
 	}
-	if (make_dirs(dir) != 0) {
-		*err = xasprintf("%s: %s", dir, strerror(errno));
-		return -1;
-	}
 	*path = xasprintf("%s/token", dir);
+	if (fs_make_parents(*path, err) != 0)
+		return -1;
 	if (access(*path, F_OK) == 0) {
 		*token = read_token(*path, err);
 		return *token != NULL ? 0 : -1;

@@ -16,6 +16,7 @@
 
 #include "store-impl.h"
 #include "util/buf.h"
+#include "util/fsutil.h"
 #include "util/timeutil.h"
 #include "util/utf8.h"
 #include "util/xmalloc.h"
@@ -414,24 +415,17 @@ data_version(struct sqlite_store *ss, int64_t *out, char **err)
 
 /* ---- open, migrate, close ---- */
 
-/* mkdir -p for the parents of path, mode 0700 for what it creates. */
+/* mkdir -p for the parents of path; the error names the store. */
 static int
 make_parents(const char *path, char **err)
 {
-	char *copy = xstrdup(path), *p;
+	char *cause = NULL;
 
-	for (p = copy + 1; (p = strchr(p, '/')) != NULL; p++) {
-		*p = '\0';
-		if (mkdir(copy, 0700) != 0 && errno != EEXIST) {
-			*err = xasprintf("store %s: cannot create %s: %s",
-			    path, copy, strerror(errno));
-			free(copy);
-			return -1;
-		}
-		*p = '/';
-	}
-	free(copy);
-	return 0;
+	if (fs_make_parents(path, &cause) == 0)
+		return 0;
+	*err = xasprintf("store %s: %s", path, cause);
+	free(cause);
+	return -1;
 }
 
 static int

@@ -12,6 +12,7 @@
 #include "bundle.h"
 #include "store-impl.h"
 #include "util/buf.h"
+#include "util/fsutil.h"
 #include "util/xmalloc.h"
 
 /* The outcomes a "closed" event may carry (store.h). */
@@ -23,15 +24,14 @@ char *
 store_default_path(void)
 {
 	const char *env = getenv("TRIAGE_STORE");
-	const char *state = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+	char *dir, *path;
 
 	if (env != NULL && *env != '\0')
 		return xstrdup(env);
-	/* The XDG spec says a relative XDG_STATE_HOME is to be ignored. */
-	if (state != NULL && *state == '/')
-		return xasprintf("%s/triage/triage.db", state);
-	return xasprintf("%s/.local/state/triage/triage.db",
-	    home != NULL && *home != '\0' ? home : "/tmp");
+	dir = fs_state_dir();
+	path = xasprintf("%s/triage.db", dir);
+	free(dir);
+	return path;
 }
 
 /* spec as it may be printed: a URL's password replaced by ***. */

@@ -167,3 +167,15 @@ str_edit_distance(const char *a, const char *b)
 		free(row);
 	return result;
 }
+
+void
+strv_free(char **v)
+{
+	size_t i;
+
+	if (v == NULL)
+		return;
+	for (i = 0; v[i] != NULL; i++)
+		free(v[i]);
+	free(v);
+}

@@ -37,4 +37,8 @@ int str_to_long(const char *s, long min, long max, long *out);
  * mean" hints. */
 unsigned str_edit_distance(const char *a, const char *b);
 
+/* strv_free: frees a NULL-terminated vector of heap strings and the vector;
+ * NULL is a no-op. */
+void strv_free(char **v);
+
 #endif
