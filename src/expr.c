@@ -1646,6 +1646,32 @@ expr_refs(const struct expr *e, void (*fn)(void *arg, const char *name),
 		fn(arg, e->refs[i]);
 }
 
+static void
+node_fields(const struct node *n, void (*fn)(void *arg, const char *root,
+    const char *key), void *arg)
+{
+	size_t i;
+
+	if (n->kind == NODE_PATH) {
+		fn(arg, n->name, n->nsteps > 0 && n->steps[0].kind ==
+		    STEP_KEY ? n->steps[0].key : NULL);
+		for (i = 0; i < n->nsteps; i++) {
+			if (n->steps[i].kind == STEP_EXPR)
+				node_fields(n->steps[i].expr, fn, arg);
+		}
+	}
+	for (i = 0; i < n->nkids; i++)
+		node_fields(n->kids[i], fn, arg);
+}
+
+void
+expr_fields(const struct expr *e, void (*fn)(void *arg, const char *root,
+    const char *key), void *arg)
+{
+	if (e != NULL && e->root != NULL)
+		node_fields(e->root, fn, arg);
+}
+
 static const struct node *
 term_node(const struct expr *e, size_t i)
 {

@@ -40,6 +40,14 @@ int expr_test(const struct expr *e, json_t *root, double now);
 void expr_refs(const struct expr *e, void (*fn)(void *arg, const char *name),
     void *arg);
 
+/* expr_fields: calls fn for each path e reads (a path may come more than
+ * once): root is its identifier, key its first step when that is a
+ * literal key (`status` in `web.status.code` and `web["status"]`), NULL
+ * when the path reads the root's whole value or an index or a computed
+ * step of it (`web`, `web[0]`, `web[x]`). */
+void expr_fields(const struct expr *e, void (*fn)(void *arg,
+    const char *root, const char *key), void *arg);
+
 /* expr_terms: the number of operands of e's top-level `&&`: 3 for
  * `a.ok && !b.ok && c > 1`, 1 when e is not a conjunction. Diagnose ranks
  * a failure by how many terms its symptom proves. */

@@ -284,3 +284,18 @@ triage_diagnose(const struct runbook *rb, json_t *results, double now)
 	json_object_set_new(doc, "possible", possible);
 	return doc;
 }
+
+void
+triage_fields(const struct runbook *rb, void (*fn)(void *arg,
+    const char *root, const char *key), void *arg)
+{
+	size_t i, j;
+
+	for (i = 0; i < rb->triage.nnodes; i++)
+		expr_fields(rb->triage.nodes[i].cond, fn, arg);
+	for (i = 0; i < rb->nfailures; i++) {
+		expr_fields(rb->failures[i].when, fn, arg);
+		for (j = 0; j < rb->failures[i].nguard; j++)
+			expr_fields(rb->failures[i].guard[j], fn, arg);
+	}
+}

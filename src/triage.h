@@ -25,4 +25,10 @@ struct runbook;
  * terms proven, then runbook order (the seeds order by frequency). */
 json_t *triage_diagnose(const struct runbook *rb, json_t *results, double now);
 
+/* triage_fields: calls fn (as expr_fields does) for every path that
+ * triage_diagnose and fix_plan read of the results: the tree's
+ * conditions, each failure mode's `when` and guards. */
+void triage_fields(const struct runbook *rb, void (*fn)(void *arg,
+    const char *root, const char *key), void *arg);
+
 #endif

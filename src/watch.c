@@ -46,6 +46,24 @@ iso_json(double t)
 	return json_string(s);
 }
 
+static void
+note_read(void *arg, const char *root, const char *key)
+{
+	json_t *reads = arg, *keys = json_object_get(reads, root);
+
+	if (json_is_true(keys))
+		return;
+	if (key == NULL) {
+		json_object_set_new(reads, root, json_true());
+		return;
+	}
+	if (keys == NULL) {
+		keys = json_object();
+		json_object_set_new(reads, root, keys);
+	}
+	json_object_set_new(keys, key, json_true());
+}
+
 void
 watch_init(struct watch *w, const struct runbook *rb, double now,
     double stale_floor, const struct watch_hooks *hooks)
@@ -57,6 +75,8 @@ watch_init(struct watch *w, const struct runbook *rb, double now,
 	w->n = rb->nprobes;
 	w->probes = xcalloc(w->n + 1, sizeof(*w->probes));
 	w->hard_by_id = json_object();
+	w->reads = json_object();
+	triage_fields(rb, note_read, w->reads);
 	w->active = json_object();
 	w->changes = json_array();
 	w->started_at = now;
@@ -128,6 +148,7 @@ watch_dispose(struct watch *w)
 	}
 	free(w->probes);
 	json_decref(w->hard_by_id);
+	json_decref(w->reads);
 	json_decref(w->diagnosis);
 	json_decref(w->active);
 	json_decref(w->changes);
@@ -190,6 +211,37 @@ change_add(struct watch *w, size_t i, enum probe_state from,
 		json_array_remove(w->changes, WATCH_CHANGES);
 }
 
+/* What is kept of an ok result (watch.h): at 10,000 http probes, some
+ * 1.4 KB a probe where the whole result is 3.2 KB (docs/performance.md).
+ * Takes result's reference; returns one. */
+static json_t *
+kept(const struct watch *w, const char *id, json_t *result)
+{
+	static const char *const common[] = {
+		"id", "layer", "kind", "ok", "state", "reason", "latency_ms",
+		"latency", "checked_at",
+	};
+	json_t *reads = json_object_get(w->reads, id), *out, *v;
+	const char *key;
+	size_t k;
+
+	if (json_is_true(reads) || result_state(result) != STATE_OK)
+		return result;
+	out = json_object();
+	for (k = 0; k < sizeof(common) / sizeof(common[0]); k++) {
+		if ((v = json_object_get(result, common[k])) != NULL)
+			json_object_set(out, common[k], v);
+	}
+	json_object_foreach(reads, key, v) {
+		json_t *x = json_object_get(result, key);
+
+		if (x != NULL)
+			json_object_set(out, key, x);
+	}
+	json_decref(result);
+	return out;
+}
+
 void
 watch_result(struct watch *w, size_t i, json_t *result, double lag,
     double now)
@@ -207,6 +259,7 @@ watch_result(struct watch *w, size_t i, json_t *result, double lag,
 	}
 	wp = &w->probes[i];
 	p = &w->rb->probes[i];
+	result = kept(w, p->id, result);
 	s = result_state(result);
 	json_decref(wp->result);
 	wp->result = result;
@@ -448,15 +501,21 @@ probe_status(const struct watch *w, size_t i, double now)
 	return o;
 }
 
-json_t *
-watch_status(const struct watch *w, double now)
+static int
+dump_to_buf(const char *data, size_t n, void *arg)
 {
-	json_t *doc, *probes = json_array(), *failures = json_array(), *f;
+	return buf_append(arg, data, n);
+}
+
+char *
+watch_status_text(const struct watch *w, double now)
+{
+	json_t *head, *failures = json_array(), *f;
 	const char *id;
+	struct buf b;
+	char *text;
 	size_t i;
 
-	for (i = 0; i < w->n; i++)
-		json_array_append_new(probes, probe_status(w, i, now));
 	json_array_foreach(json_object_get(w->diagnosis, "failures"), i, f) {
 		id = json_string_value(json_object_get(f, "id"));
 		json_array_append_new(failures, json_pack("{s:s, s:O, s:O, "
@@ -464,8 +523,8 @@ watch_status(const struct watch *w, double now)
 		    "layer", json_object_get(f, "layer"), "since", iso_json(
 		    json_number_value(json_object_get(w->active, id)))));
 	}
-	doc = json_pack("{s:i, s:s, s:s?, s:o, s:s, s:b, s:b, s:o, s:s?, "
-	    "s:{s:f, s:f, s:f, s:i}, s:o, s:o, s:O}",
+	head = json_pack("{s:i, s:s, s:s?, s:o, s:s, s:b, s:b, s:o, s:s?, "
+	    "s:{s:f, s:f, s:f, s:i}, s:o, s:O}",
 	    "schema", 1, "runbook", w->rb->id, "title", w->rb->title,
 	    "generated_at", iso_json(now), "status",
 	    probe_state_name(worst_hard(w)), "paused", w->paused, "stale",
@@ -473,9 +532,27 @@ watch_status(const struct watch *w, double now)
 	    iso_json(w->last_poll_at), "reload_error", w->reload_error,
 	    "scheduler", "lag_p50_ms", lag_percentile(w, 50), "lag_p99_ms",
 	    lag_percentile(w, 99), "lag_max_ms", lag_percentile(w, 100),
-	    "restarts", (int)w->restarts, "probes", probes, "failures",
-	    failures, "changes", w->changes);
-	return doc;
+	    "restarts", (int)w->restarts, "failures", failures, "changes",
+	    w->changes);
+	/* The probes go last, each dumped and freed before the next is
+	 * built: at 10,000 probes their trees together would be some 30 MB
+	 * for a 3 MB document. */
+	text = json_dumps(head, JSON_COMPACT);
+	json_decref(head);
+	buf_init(&b, 0);
+	buf_append(&b, text, strlen(text) - 1);	/* all but the '}' */
+	free(text);
+	buf_puts(&b, ",\"probes\":[");
+	for (i = 0; i < w->n; i++) {
+		json_t *o = probe_status(w, i, now);
+
+		if (i > 0)
+			buf_putc(&b, ',');
+		json_dump_callback(o, dump_to_buf, &b, JSON_COMPACT);
+		json_decref(o);
+	}
+	buf_puts(&b, "]}");
+	return buf_steal(&b);
 }
 
 /* A label value in the text format: \ " and newline escaped. */

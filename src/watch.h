@@ -60,6 +60,8 @@ struct watch {
 	struct watch_probe *probes;	/* one per rb->probes */
 	size_t n;
 	json_t *hard_by_id;	/* id -> hard_result: what diagnosis reads */
+	json_t *reads;		/* id -> {key: true} the conditions read of
+				 * the probe's results, or true: all */
 	json_t *diagnosis;	/* the current diagnosis document */
 	json_t *active;		/* failure id -> since (epoch seconds) */
 	json_t *changes;	/* recent state changes, newest first */
@@ -93,7 +95,10 @@ void watch_adopt(struct watch *w, struct watch *old);
 void watch_dispose(struct watch *w);
 
 /* watch_result: probe i's result (the reference is taken) arrived at now,
- * lag seconds after it was due. Updates the SOFT/HARD states and flapping
+ * lag seconds after it was due. What is kept of it: every field while the
+ * probe is not ok (the evidence an operator reads), else the fields every
+ * result has (id, layer, kind, ok, state, reason, latency_ms, latency,
+ * checked_at) and those the runbook's conditions read of it. Updates the SOFT/HARD states and flapping
  * (calling hooks.probe_changed on a HARD change) and marks w dirty when a
  * state changed. */
 void watch_result(struct watch *w, size_t i, json_t *result, double lag,
@@ -116,8 +121,9 @@ int watch_stale(const struct watch *w, double now);
 /* watch_health: the /health document; *status 200, or 503 when stale. */
 json_t *watch_health(const struct watch *w, double now, int *status);
 
-/* watch_status: the /api/v1/status document (docs/watch.md). */
-json_t *watch_status(const struct watch *w, double now);
+/* watch_status_text: the /api/v1/status document (docs/watch.md), as a
+ * heap string (compact JSON). */
+char *watch_status_text(const struct watch *w, double now);
 
 /* watch_diagnosis: the /api/v1/diagnosis document: diagnose --json's
  * shape over the HARD results (borrowed; never NULL after watch_diagnose

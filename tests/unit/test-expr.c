@@ -627,6 +627,48 @@ collect_ref(void *arg, const char *name)
 }
 
 static void
+collect_field(void *arg, const char *root, const char *key)
+{
+	struct refs *r = arg;
+
+	assert_true(r->n < 16);
+	snprintf(r->names[r->n++], sizeof(r->names[0]), "%s%s%s", root,
+	    key != NULL ? "." : "", key != NULL ? key : "");
+}
+
+/* expr_fields: every path with its first key, or the bare root when the
+ * path reads all of it, an index of it or a computed step. */
+static void
+test_fields(void **state)
+{
+	struct expr *e;
+	struct refs r = { .n = 0 };
+
+	(void)state;
+	e = parse_ok("web.status.code == 502 && age(web[\"checked_at\"]) > 1m "
+	    "&& exists(db) && len(q[0]) > 1 && m.h[k.v] == 1 && "
+	    "!(x[y] in [1, z.a])");
+	expr_fields(e, collect_field, &r);
+	assert_int_equal(r.n, 9);
+	assert_string_equal(r.names[0], "web.status");
+	assert_string_equal(r.names[1], "web.checked_at");
+	assert_string_equal(r.names[2], "db");
+	assert_string_equal(r.names[3], "q");
+	assert_string_equal(r.names[4], "m.h");
+	assert_string_equal(r.names[5], "k.v");
+	assert_string_equal(r.names[6], "x");
+	assert_string_equal(r.names[7], "y");
+	assert_string_equal(r.names[8], "z.a");
+	expr_free(e);
+
+	r.n = 0;
+	e = parse_ok("1 == 1");
+	expr_fields(e, collect_field, &r);
+	assert_int_equal(r.n, 0);
+	expr_free(e);
+}
+
+static void
 test_refs(void **state)
 {
 	struct expr *e;
@@ -1118,6 +1160,7 @@ main(void)
 		cmocka_unit_test(test_len_lower_number),
 		cmocka_unit_test(test_exists),
 		cmocka_unit_test(test_refs),
+		cmocka_unit_test(test_fields),
 		cmocka_unit_test(test_terms),
 		cmocka_unit_test(test_source),
 		cmocka_unit_test(test_explain),

@@ -35,6 +35,7 @@ static const char runbook_text[] =
     "    when: \"!edge.ok && app.ok\"\n"
     "    diagnosis: It is down.\n"
     "    evidence: [{ command: [\"true\"] }]\n"
+    "    guard: [\"app.status != 503\"]\n"
     "    fix: [{ command: [\"true\"] }]\n"
     "    verify: [edge, app]\n";
 
@@ -291,13 +292,17 @@ test_status_document(void **state)
 	struct events ev = { 0 };
 	struct watch w;
 	json_t *doc, *p;
+	char *text;
 
 	(void)state;
 	init(&w, rb, &ev);
 	watch_result(&w, 0, result("edge", "ok", 0.002), 0.004, 1001);
 	watch_result(&w, 0, result("edge", "critical", 0.003), 0, 1002);
 	watch_diagnose(&w, 1002);
-	doc = watch_status(&w, 1003);
+	text = watch_status_text(&w, 1003);
+	doc = json_loads(text, 0, NULL);
+	free(text);
+	assert_non_null(doc);
 	assert_string_equal(json_string_value(json_object_get(doc,
 	    "runbook")), "t");
 	assert_int_equal(json_array_size(json_object_get(doc, "probes")), 2);
@@ -319,7 +324,50 @@ test_status_document(void **state)
 	assert_true(json_is_null(json_object_get(p, "checked_at")));
 	assert_string_equal(json_string_value(json_object_get(doc, "status")),
 	    "ok");
+	assert_true(json_is_array(json_object_get(doc, "failures")));
+	assert_int_equal(json_array_size(json_object_get(doc, "changes")), 1);
+	assert_true(json_is_number(json_object_get(json_object_get(doc,
+	    "scheduler"), "lag_p99_ms")));
 	json_decref(doc);
+	watch_dispose(&w);
+	runbook_free(rb);
+}
+
+/* An ok result keeps the common fields and what the conditions read of it
+ * (app.status in the guard; edge in the tree and the symptom only through
+ * .ok); a failing one keeps everything, for the evidence. */
+static void
+test_kept_fields(void **state)
+{
+	struct runbook *rb = load();
+	struct events ev = { 0 };
+	struct watch w;
+	json_t *r;
+
+	(void)state;
+	init(&w, rb, &ev);
+	r = result("app", "ok", 0.001);
+	json_object_set_new(r, "status", json_integer(200));
+	json_object_set_new(r, "headers", json_pack("{s:s}", "server", "x"));
+	watch_result(&w, 1, r, 0, 1001);
+	r = w.probes[1].result;
+	assert_int_equal(json_integer_value(json_object_get(r, "status")), 200);
+	assert_null(json_object_get(r, "headers"));
+	assert_string_equal(json_string_value(json_object_get(r, "id")), "app");
+	assert_non_null(json_object_get(r, "checked_at"));
+	assert_ptr_equal(json_object_get(w.hard_by_id, "app"), r);
+
+	r = result("edge", "ok", 0.001);
+	json_object_set_new(r, "status", json_integer(200));
+	watch_result(&w, 0, r, 0, 1001);
+	assert_null(json_object_get(w.probes[0].result, "status"));
+
+	r = result("edge", "critical", 0.001);
+	json_object_set_new(r, "status", json_integer(502));
+	json_object_set_new(r, "headers", json_pack("{s:s}", "server", "x"));
+	watch_result(&w, 0, r, 0, 1002);
+	assert_ptr_equal(w.probes[0].result, r);
+	assert_non_null(json_object_get(w.probes[0].result, "headers"));
 	watch_dispose(&w);
 	runbook_free(rb);
 }
@@ -400,6 +448,7 @@ main(void)
 		cmocka_unit_test(test_stale_and_health),
 		cmocka_unit_test(test_status_document),
 		cmocka_unit_test(test_metrics_text),
+		cmocka_unit_test(test_kept_fields),
 		cmocka_unit_test(test_adopt),
 	};
 
