@@ -159,7 +159,9 @@ alerter_fire(struct alerter *a, const char *key, json_t *labels,
 	json_object_set_new(l, "runbook", json_string(a->o.runbook));
 	alert = json_object_get(a->alerts, key);
 	if (alert != NULL && json_is_true(json_object_get(alert, "active"))) {
-		if (!json_equal(json_object_get(alert, "labels"), l))
+		if (!json_equal(json_object_get(alert, "labels"), l) ||
+		    !json_equal(json_object_get(alert, "annotations"),
+		    annotations))
 			a->am_dirty = 1;
 		json_object_set_new(alert, "labels", l);
 		json_object_set_new(alert, "annotations",

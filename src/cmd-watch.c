@@ -41,6 +41,8 @@
 #define FLUSH_EVERY 1.0		/* samples are written at least this often */
 #define FLUSH_MAX 5000		/* ... or when this many wait */
 #define PRUNE_EVERY 60.0	/* retention runs this often */
+#define ACK_BY_MAX 128		/* an acknowledgement's author, bytes */
+#define ACK_COMMENT_MAX 1024	/* and its comment */
 #define STATUS_COALESCE 0.25	/* /api/v1/status is rebuilt for new results
 				 * at most this often ... */
 #define STATUS_MAX_AGE 1.0	/* ... and at least this often (ages) */
@@ -259,6 +261,22 @@ on_prune(void *arg)
  * Alerts and auto_fix.
  */
 
+/* An acknowledgement shows in the alert as the annotation `acknowledged`:
+ * "by alice at 2026-12-07T18:00:00Z: looking at it". */
+static void
+ack_annotate(json_t *ann, json_t *ack)
+{
+	const char *comment = json_string_value(json_object_get(ack,
+	    "comment"));
+
+	if (ack == NULL)
+		return;
+	json_object_set_new(ann, "acknowledged", json_sprintf("by %s at %s%s%s",
+	    json_string_value(json_object_get(ack, "by")),
+	    json_string_value(json_object_get(ack, "at")),
+	    comment != NULL ? ": " : "", comment != NULL ? comment : ""));
+}
+
 static void
 probe_alert(struct daemon *d, size_t i, const struct watch_probe *wp)
 {
@@ -288,6 +306,7 @@ probe_alert(struct daemon *d, size_t i, const struct watch_probe *wp)
 	    wp->flapping ? "flapping" : probe_state_name(wp->hard));
 	ann = json_pack("{s:s, s:s?}", "summary", summary, "description",
 	    p->description);
+	ack_annotate(ann, wp->ack);
 	alerter_fire(d->alerter, key, labels, ann, wp->hard_since);
 	json_decref(labels);
 	json_decref(ann);
@@ -388,16 +407,17 @@ auto_fix(struct daemon *d, const struct failure *f)
 	    f->id, (long)fx->child.proc.pid);
 }
 
+/* f's alert: firing with match (its entry in the diagnosis, with the fix
+ * plan) since starts_at, or resolved (match NULL). */
 static void
-on_failure_changed(void *arg, const struct failure *f, json_t *match)
+failure_alert(struct daemon *d, const struct failure *f, json_t *match,
+    double starts_at)
 {
-	struct daemon *d = arg;
 	char *key = xasprintf("failure/%s", f->id);
 	const char *run = json_string_value(json_object_get(
 	    json_object_get(match, "fix"), "run"));
 	json_t *labels, *ann;
 
-	logf_("failure %s: %s", f->id, match != NULL ? "active" : "resolved");
 	if (d->alerter != NULL && match == NULL) {
 		alerter_resolve(d->alerter, key, time_now());
 	} else if (d->alerter != NULL) {
@@ -407,11 +427,21 @@ on_failure_changed(void *arg, const struct failure *f, json_t *match)
 		ann = json_pack("{s:s, s:s?, s:s?, s:s?}", "summary",
 		    f->title != NULL ? f->title : f->id, "diagnosis",
 		    f->diagnosis, "fix", run, "dashboard", d->external_url);
-		alerter_fire(d->alerter, key, labels, ann, time_now());
+		ack_annotate(ann, json_object_get(d->w.acks, f->id));
+		alerter_fire(d->alerter, key, labels, ann, starts_at);
 		json_decref(labels);
 		json_decref(ann);
 	}
 	free(key);
+}
+
+static void
+on_failure_changed(void *arg, const struct failure *f, json_t *match)
+{
+	struct daemon *d = arg;
+
+	logf_("failure %s: %s", f->id, match != NULL ? "active" : "resolved");
+	failure_alert(d, f, match, time_now());
 	if (match != NULL && f->auto_fix && !d->no_auto_fix &&
 	    d->store != NULL)
 		auto_fix(d, f);
@@ -889,6 +919,128 @@ route_resume(void *arg, const struct httpd_request *req,
 	set_paused(arg, req, res, 0);
 }
 
+/* The active failure mode id's entry in the diagnosis (with its fix
+ * plan), or NULL. */
+static json_t *
+active_match(struct daemon *d, const char *id)
+{
+	json_t *f;
+	size_t i;
+
+	json_array_foreach(json_object_get(watch_diagnosis(&d->w),
+	    "failures"), i, f) {
+		if (strcmp(json_string_value(json_object_get(f, "id")), id) == 0)
+			return f;
+	}
+	return NULL;
+}
+
+/* Sets (ack) or withdraws (NULL) the acknowledgement of probe i, or of
+ * failure mode f when i < 0; its alert is sent again with it. 0, or -1
+ * when there is nothing failing to acknowledge. */
+static int
+ack_apply(struct daemon *d, long i, const struct failure *f, json_t *ack)
+{
+	if (i >= 0) {
+		struct watch_probe *wp = &d->w.probes[i];
+
+		if (watch_ack_probe(&d->w, (size_t)i, json_incref(ack)) != 0)
+			return -1;
+		if (wp->hard != STATE_OK && wp->hard != STATE_SKIPPED)
+			probe_alert(d, (size_t)i, wp);
+	} else if (f != NULL) {
+		json_t *match;
+
+		if (watch_ack_failure(&d->w, f->id, json_incref(ack)) != 0)
+			return -1;
+		if ((match = active_match(d, f->id)) != NULL)
+			failure_alert(d, f, match, json_number_value(
+			    json_object_get(d->w.active, f->id)));
+	}
+	status_drop(d);
+	return 0;
+}
+
+/* POST /api/v1/ack and /api/v1/unack: {"probe": ID} or {"failure": ID},
+ * with "by" (default: the client's address) and "comment" for an ack. */
+static void
+set_ack(struct daemon *d, const struct httpd_request *req,
+    struct httpd_response *res, int on)
+{
+	const char *probe = NULL, *failure = NULL, *by = NULL, *comment = NULL;
+	const char *what, *noun;
+	const struct failure *f = NULL;
+	json_error_t je;
+	json_t *body = json_loadb(req->body, req->body_len,
+	    JSON_REJECT_DUPLICATES, &je), *ack = NULL;
+	long i = -1;
+	char at[40];
+
+	if (body == NULL || json_unpack_ex(body, &je, JSON_STRICT,
+	    "{s?s, s?s, s?s, s?s}", "probe", &probe, "failure", &failure,
+	    "by", &by, "comment", &comment) != 0) {
+		httpd_error(res, 400, "bad_request", "%s%s: want {\"probe\": "
+		    "ID} or {\"failure\": ID}, with \"by\" and \"comment\"",
+		    body == NULL ? "the body is not JSON: " : "", je.text);
+		json_decref(body);
+		return;
+	}
+	what = probe != NULL ? probe : failure;
+	noun = probe != NULL ? "probe" : "failure mode";
+	if ((probe == NULL) == (failure == NULL))
+		httpd_error(res, 400, "bad_request", "give one of \"probe\" "
+		    "and \"failure\"");
+	else if (by != NULL && (*by == '\0' || strlen(by) > ACK_BY_MAX))
+		httpd_error(res, 400, "bad_request", "\"by\" must be 1 to %d "
+		    "bytes", ACK_BY_MAX);
+	else if (comment != NULL && strlen(comment) > ACK_COMMENT_MAX)
+		httpd_error(res, 400, "bad_request", "\"comment\" must be at "
+		    "most %d bytes", ACK_COMMENT_MAX);
+	else if (probe != NULL && (i = runbook_probe_index(d->rb, probe)) < 0)
+		httpd_error(res, 404, "not_found", "runbook %s has no probe %s",
+		    d->rb->id, probe);
+	else if (failure != NULL && (f = fix_failure_find(d->rb,
+	    failure)) == NULL)
+		httpd_error(res, 404, "not_found", "runbook %s has no failure "
+		    "mode %s", d->rb->id, failure);
+	else {
+		if (on) {
+			time_format_iso8601(time_now(), 0, at, sizeof(at));
+			ack = json_pack("{s:s, s:s?, s:s}", "by", by != NULL ?
+			    by : req->remote, "comment", comment, "at", at);
+		}
+		if (ack_apply(d, i, f, ack) != 0) {
+			httpd_error(res, 409, "not_failing", "%s %s is not "
+			    "failing: nothing to acknowledge", noun, what);
+		} else {
+			logf_("%s %s: %s by %s from %s%s%s", noun, what, on ?
+			    "acknowledged" : "acknowledgement withdrawn",
+			    by != NULL ? by : req->remote, req->remote,
+			    on && comment != NULL ? ": " : "",
+			    on && comment != NULL ? comment : "");
+			reply_json(res, 200, json_pack("{s:s, s:O}", probe !=
+			    NULL ? "probe" : "failure", what, "ack",
+			    ack != NULL ? ack : json_null()));
+		}
+	}
+	json_decref(ack);
+	json_decref(body);
+}
+
+static void
+route_ack(void *arg, const struct httpd_request *req,
+    struct httpd_response *res)
+{
+	set_ack(arg, req, res, 1);
+}
+
+static void
+route_unack(void *arg, const struct httpd_request *req,
+    struct httpd_response *res)
+{
+	set_ack(arg, req, res, 0);
+}
+
 static void
 route_history(void *arg, const struct httpd_request *req,
     struct httpd_response *res)
@@ -929,6 +1081,8 @@ static const struct httpd_route routes[] = {
 	{ "POST", "/api/v1/poll", HTTPD_AUTH, route_poll },
 	{ "POST", "/api/v1/pause", HTTPD_AUTH, route_pause },
 	{ "POST", "/api/v1/resume", HTTPD_AUTH, route_resume },
+	{ "POST", "/api/v1/ack", HTTPD_AUTH, route_ack },
+	{ "POST", "/api/v1/unack", HTTPD_AUTH, route_unack },
 	{ NULL, NULL, 0, NULL },
 };
 

@@ -41,6 +41,23 @@ age(struct buf *b, json_t *secs)
 		buf_printf(b, "%.0fh ago", s / 3600);
 }
 
+/* An acknowledgement: "ACK alice", its comment and time as the title. */
+static void
+ack_mark(struct buf *b, json_t *ack)
+{
+	if (!json_is_object(ack))
+		return;
+	buf_puts(b, "<span class=\"mark ack\" title=\"");
+	esc(b, str(ack, "at"));
+	if (json_is_string(json_object_get(ack, "comment"))) {
+		buf_puts(b, ": ");
+		esc(b, str(ack, "comment"));
+	}
+	buf_puts(b, "\">ACK ");
+	esc(b, str(ack, "by"));
+	buf_puts(b, "</span>");
+}
+
 /* A sparkline of the latencies as an inline SVG polyline, 60 x 16. */
 static void
 sparkline(struct buf *b, json_t *hist)
@@ -100,6 +117,7 @@ tile(struct buf *b, json_t *p)
 		buf_puts(b, "<span class=\"mark stale\">STALE</span>");
 	if (json_is_true(json_object_get(p, "flapping")))
 		buf_puts(b, "<span class=\"mark flap\">FLAPPING</span>");
+	ack_mark(b, json_object_get(p, "ack"));
 	buf_puts(b, "</div><div class=\"foot\"><span class=\"age\">");
 	age(b, json_object_get(p, "age_s"));
 	buf_puts(b, "</span><span class=\"lat\">");
@@ -142,7 +160,7 @@ tiles(struct buf *b, json_t *probes)
 }
 
 static void
-failure(struct buf *b, json_t *f)
+failure(struct buf *b, json_t *f, json_t *ack)
 {
 	json_t *fix = json_object_get(f, "fix"), *step;
 	size_t i;
@@ -153,7 +171,9 @@ failure(struct buf *b, json_t *f)
 	esc(b, str(f, "title"));
 	buf_puts(b, " <span class=\"fid\">");
 	esc(b, str(f, "id"));
-	buf_puts(b, "</span></h3><p class=\"diagnosis\">");
+	buf_puts(b, "</span>");
+	ack_mark(b, ack);
+	buf_puts(b, "</h3><p class=\"diagnosis\">");
 	esc(b, str(f, "diagnosis"));
 	buf_puts(b, "</p><p class=\"symptom\">symptom <code>");
 	esc(b, str(f, "symptom"));
@@ -179,8 +199,22 @@ failure(struct buf *b, json_t *f)
 	buf_puts(b, "</section>");
 }
 
+/* The acknowledgement of failure mode id in the status, or NULL. */
+static json_t *
+failure_ack(json_t *status, const char *id)
+{
+	json_t *f;
+	size_t i;
+
+	json_array_foreach(json_object_get(status, "failures"), i, f) {
+		if (strcmp(str(f, "id"), id) == 0)
+			return json_object_get(f, "ack");
+	}
+	return NULL;
+}
+
 static void
-failures(struct buf *b, json_t *diagnosis)
+failures(struct buf *b, json_t *diagnosis, json_t *status)
 {
 	json_t *list = json_object_get(diagnosis, "failures"), *f;
 	size_t i;
@@ -193,7 +227,7 @@ failures(struct buf *b, json_t *diagnosis)
 		    "mode of the runbook describes: escalate." :
 		    "No failure mode matches.");
 	json_array_foreach(list, i, f)
-		failure(b, f);
+		failure(b, f, failure_ack(status, str(f, "id")));
 	buf_puts(b, "</section>");
 }
 
@@ -279,7 +313,7 @@ dashboard_html(json_t *status, json_t *diagnosis)
 	buf_puts(&b, "</span></header>");
 	banners(&b, status);
 	buf_puts(&b, "<main>");
-	failures(&b, diagnosis);
+	failures(&b, diagnosis, status);
 	tiles(&b, json_object_get(status, "probes"));
 	changes(&b, json_object_get(status, "changes"));
 	buf_puts(&b, "</main></body></html>\n");

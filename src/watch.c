@@ -78,6 +78,7 @@ watch_init(struct watch *w, const struct runbook *rb, double now,
 	w->reads = json_object();
 	triage_fields(rb, note_read, w->reads);
 	w->active = json_object();
+	w->acks = json_object();
 	w->changes = json_array();
 	w->started_at = now;
 	w->stale_floor = stale_floor;
@@ -111,17 +112,21 @@ watch_adopt(struct watch *w, struct watch *old)
 			continue;
 		from = &old->probes[j];
 		w->probes[i] = *from;
-		from->result = from->hard_result = NULL;
+		from->result = from->hard_result = from->ack = NULL;
 		if (w->probes[i].hard_result != NULL)
 			json_object_set(w->hard_by_id, w->rb->probes[i].id,
 			    w->probes[i].hard_result);
 	}
 	json_object_foreach(old->active, id, since) {
-		if (fix_failure_find(w->rb, id) != NULL)
+		if (fix_failure_find(w->rb, id) != NULL) {
 			json_object_set(w->active, id, since);
-		else if (old->hooks.failure_changed != NULL)
+			if (json_object_get(old->acks, id) != NULL)
+				json_object_set(w->acks, id,
+				    json_object_get(old->acks, id));
+		} else if (old->hooks.failure_changed != NULL) {
 			old->hooks.failure_changed(old->hooks.arg,
 			    fix_failure_find(old->rb, id), NULL);
+		}
 	}
 	json_decref(w->changes);
 	w->changes = json_incref(old->changes);
@@ -145,12 +150,14 @@ watch_dispose(struct watch *w)
 	for (i = 0; i < w->n; i++) {
 		json_decref(w->probes[i].result);
 		json_decref(w->probes[i].hard_result);
+		json_decref(w->probes[i].ack);
 	}
 	free(w->probes);
 	json_decref(w->hard_by_id);
 	json_decref(w->reads);
 	json_decref(w->diagnosis);
 	json_decref(w->active);
+	json_decref(w->acks);
 	json_decref(w->changes);
 	free(w->reload_error);
 	memset(w, 0, sizeof(*w));
@@ -303,6 +310,10 @@ watch_result(struct watch *w, size_t i, json_t *result, double lag,
 		wp->hard = s;
 		wp->attempt = 0;
 		wp->hard_since = now;
+		if (s == STATE_OK || s == STATE_SKIPPED) {
+			json_decref(wp->ack);	/* recovered */
+			wp->ack = NULL;
+		}
 	}
 	if (wp->state == wp->hard) {
 		json_decref(wp->hard_result);
@@ -381,7 +392,37 @@ watch_diagnose(struct watch *w, double now)
 			w->hooks.failure_changed(w->hooks.arg,
 			    fix_failure_find(rb, id), NULL);
 		json_object_del(w->active, id);
+		json_object_del(w->acks, id);
 	}
+}
+
+int
+watch_ack_probe(struct watch *w, size_t i, json_t *ack)
+{
+	struct watch_probe *wp = &w->probes[i];
+
+	if (ack != NULL && (wp->hard == STATE_OK ||
+	    wp->hard == STATE_SKIPPED)) {
+		json_decref(ack);
+		return -1;
+	}
+	json_decref(wp->ack);
+	wp->ack = ack;
+	return 0;
+}
+
+int
+watch_ack_failure(struct watch *w, const char *id, json_t *ack)
+{
+	if (json_object_get(w->active, id) == NULL) {
+		json_decref(ack);
+		return ack != NULL ? -1 : 0;
+	}
+	if (ack != NULL)
+		json_object_set_new(w->acks, id, ack);
+	else
+		json_object_del(w->acks, id);
+	return 0;
 }
 
 json_t *
@@ -494,6 +535,8 @@ probe_status(const struct watch *w, size_t i, double now)
 	json_object_set_new(o, "stale", json_boolean(r != NULL ?
 	    now - wp->checked > limit : now - w->started_at > limit));
 	json_object_set_new(o, "flapping", json_boolean(wp->flapping));
+	json_object_set_new(o, "ack", wp->ack != NULL ? json_incref(wp->ack) :
+	    json_null());
 	json_object_set_new(o, "latency_history", spark);
 	/* json_object_set of a NULL member would fail: normalise. */
 	if (json_object_get(o, "reason") == NULL)
@@ -518,10 +561,13 @@ watch_status_text(const struct watch *w, double now)
 
 	json_array_foreach(json_object_get(w->diagnosis, "failures"), i, f) {
 		id = json_string_value(json_object_get(f, "id"));
+		json_t *ack = json_object_get(w->acks, id);
+
 		json_array_append_new(failures, json_pack("{s:s, s:O, s:O, "
-		    "s:o}", "id", id, "title", json_object_get(f, "title"),
+		    "s:o, s:O}", "id", id, "title", json_object_get(f, "title"),
 		    "layer", json_object_get(f, "layer"), "since", iso_json(
-		    json_number_value(json_object_get(w->active, id)))));
+		    json_number_value(json_object_get(w->active, id))), "ack",
+		    ack != NULL ? ack : json_null()));
 	}
 	head = json_pack("{s:i, s:s, s:s?, s:o, s:s, s:b, s:b, s:o, s:s?, "
 	    "s:{s:f, s:f, s:f, s:i}, s:o, s:O}",

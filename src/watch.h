@@ -40,6 +40,7 @@ struct watch_probe {
 	uint64_t buckets[WATCH_BUCKETS];	/* not cumulative */
 	uint64_t count;
 	double sum;		/* seconds */
+	json_t *ack;		/* {by, comment, at} while acknowledged */
 };
 
 /* What changes in a watch that the daemon acts on (alerts, store). */
@@ -64,6 +65,7 @@ struct watch {
 				 * the probe's results, or true: all */
 	json_t *diagnosis;	/* the current diagnosis document */
 	json_t *active;		/* failure id -> since (epoch seconds) */
+	json_t *acks;		/* failure id -> {by, comment, at} */
 	json_t *changes;	/* recent state changes, newest first */
 	double lags[WATCH_LAGS];	/* scheduler lags (s), a ring */
 	size_t nlags;
@@ -109,6 +111,16 @@ void watch_result(struct watch *w, size_t i, json_t *result, double lag,
  * hooks.failure_changed for each failure mode that became active or
  * resolved. */
 void watch_diagnose(struct watch *w, double now);
+
+/* watch_ack_probe: acknowledges probe i's problem (ack: {by, comment, at},
+ * the reference is taken) until its HARD state is ok (or skipped) again;
+ * ack NULL withdraws it. -1 (ack released) when its HARD state is ok or
+ * skipped: nothing to acknowledge. */
+int watch_ack_probe(struct watch *w, size_t i, json_t *ack);
+
+/* watch_ack_failure: the same for the active failure mode id, until it
+ * resolves; -1 when it is not active. */
+int watch_ack_failure(struct watch *w, const char *id, json_t *ack);
 
 /* watch_stale_limit: how old the last poll may be: max(2 x the shortest
  * interval, stale_floor). */

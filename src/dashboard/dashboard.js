@@ -40,6 +40,12 @@
 		return svg;
 	}
 
+	function ackMark(ack) {
+		var m = el("span", "mark ack", "ACK " + ack.by);
+		m.title = ack.at + (typeof ack.comment === "string" ? ": " + ack.comment : "");
+		return m;
+	}
+
 	function tile(p) {
 		var t = el("div", "tile state-" + p.state);
 		t.dataset.probe = p.id;
@@ -60,6 +66,7 @@
 			    "SOFT " + p.attempt + "/" + p.retries));
 		if (p.stale) marks.appendChild(el("span", "mark stale", "STALE"));
 		if (p.flapping) marks.appendChild(el("span", "mark flap", "FLAPPING"));
+		if (p.ack) marks.appendChild(ackMark(p.ack));
 		t.appendChild(marks);
 		var foot = el("div", "foot");
 		foot.appendChild(el("span", "age", age(p.age_s)));
@@ -86,12 +93,13 @@
 		return sec;
 	}
 
-	function failure(f) {
+	function failure(f, ack) {
 		var sec = el("section", "failure"), fix = f.fix || {}, i;
 		sec.dataset.failure = f.id;
 		var h = el("h3", null, f.title || "");
 		h.appendChild(document.createTextNode(" "));
 		h.appendChild(el("span", "fid", f.id));
+		if (ack) h.appendChild(ackMark(ack));
 		sec.appendChild(h);
 		sec.appendChild(el("p", "diagnosis", f.diagnosis || ""));
 		var sym = el("p", "symptom", "symptom ");
@@ -118,7 +126,14 @@
 		return sec;
 	}
 
-	function failures(diag) {
+	function failureAck(st, id) {
+		var list = (st && st.failures) || [], i;
+		for (i = 0; i < list.length; i++)
+			if (list[i].id === id) return list[i].ack;
+		return null;
+	}
+
+	function failures(diag, st) {
 		var sec = el("section"), list = (diag && diag.failures) || [], i;
 		sec.id = "failures";
 		sec.appendChild(el("h2", null, "Failure modes"));
@@ -127,7 +142,8 @@
 			    diag.status === "unmatched" ? "Something is failing that no " +
 			    "failure mode of the runbook describes: escalate." :
 			    "No failure mode matches."));
-		for (i = 0; i < list.length; i++) sec.appendChild(failure(list[i]));
+		for (i = 0; i < list.length; i++)
+			sec.appendChild(failure(list[i], failureAck(st, list[i].id)));
 		return sec;
 	}
 
@@ -190,7 +206,7 @@
 		document.getElementById("meta").textContent = "runbook " + st.runbook +
 		    " · last poll " + (st.poller_last_poll_at || "none yet");
 		swap("banners", banners(st));
-		swap("failures", failures(diag));
+		swap("failures", failures(diag, st));
 		swap("tiles", tiles(st.probes || []));
 		swap("changes", changes(st.changes));
 		document.body.dataset.refreshed = String(Date.now());

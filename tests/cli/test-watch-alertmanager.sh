@@ -106,6 +106,17 @@ sleep 3
 curl -sf "$AMURL/api/v2/alerts?active=true" >"$T/api"
 jq -e '[.[] | select(.labels.alertname == "TriageFailure")] | length == 1' "$T/api" >/dev/null && pass || fail "still active after resends"
 
+# An acknowledgement reaches Alertmanager as an annotation of the same
+# alert (the labels, its identity, unchanged).
+TOKEN=$(cat "$T/state/triage/token")
+code=$(curl -sS -o "$T/ack" -w '%{http_code}' -X POST -H "Authorization: Bearer $TOKEN" \
+	--data '{"failure":"svc-down","by":"alice","comment":"restarting it"}' \
+	"http://127.0.0.1:$PORT/api/v1/ack")
+expect_eq "$code" 200 "ack the failure mode"
+if until_ok 10 active TriageFailure 'length == 1 and (.[0].annotations.acknowledged | test("^by alice at 20.*: restarting it$"))'; then pass; else
+	fail "the ack as an annotation in Alertmanager"; cat "$T/q" >&2
+fi
+
 # ---- the service is back: resolved in Alertmanager
 "$TRIAGE_TESTHTTPD" --port-file "$T/httpd2.port" --port "$SVCPORT" &
 PIDS+=($!)

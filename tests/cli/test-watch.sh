@@ -136,6 +136,34 @@ sleep 2	# more polls while it stays down: no more alerts
 expect_eq "$(grep -c '"firing".*"failure/edge-down"\|"failure/edge-down".*"firing"' "$T/hook.log")" 1 "webhook fired once"
 expect_eq "$(grep -c 'firing.*failure/edge-down' "$T/command.log")" 1 "command ran once"
 
+# ---- acknowledgements: behind the token, only for what is failing
+AUTH=(-H "Authorization: Bearer $TOKEN")
+post() { curl -sS -o "$T/out" -w '%{http_code}' -X POST "${AUTH[@]}" --data "$2" "$URL/api/v1/$1"; }
+code=$(curl -sS -o /dev/null -w '%{http_code}' -X POST --data '{"probe":"edge_up"}' "$URL/api/v1/ack")
+expect_eq "$code" 401 "ack without a token"
+expect_eq "$(post ack '{"probe":"edge_up","by":"alice","comment":"on it <b>"}')" 200 "ack the failing probe"
+expect_jq '.probe == "edge_up" and .ack.by == "alice" and .ack.comment == "on it <b>" and (.ack.at | test("^20"))' "the answer is the ack"
+status_is '[.probes[] | select(.id == "edge_up")][0].ack.by == "alice"' >/dev/null && pass || fail "status shows the probe's ack"
+expect_eq "$(post ack '{"failure":"edge-down"}')" 200 "ack the active failure mode"
+expect_jq '.ack.by == "127.0.0.1" and .ack.comment == null' "by defaults to the client's address"
+status_is '.failures[0].ack.by == "127.0.0.1"' >/dev/null && pass || fail "status shows the failure's ack"
+expect_eq "$(get /)" 200 "dashboard with acks"
+expect_in "$T/out" '<span class="mark ack" title="' "the ACK mark on the dashboard"
+expect_in "$T/out" 'on it &lt;b&gt;' "the comment is escaped"
+expect_eq "$(post ack '{"probe":"app_tcp"}')" 409 "ack of an ok probe: nothing to acknowledge"
+expect_jq '.error.code == "not_failing"' "409 says not_failing"
+expect_eq "$(post ack '{"probe":"nope"}')" 404 "ack of an unknown probe"
+expect_eq "$(post ack '{"failure":"nope"}')" 404 "ack of an unknown failure mode"
+expect_eq "$(post ack '{"probe":"edge_up","failure":"edge-down"}')" 400 "ack of both at once"
+expect_eq "$(post ack '{"probe":1}')" 400 "ack with a number for an id"
+expect_eq "$(post ack '{"probe":"edge_up","extra":1}')" 400 "ack with an unknown key"
+expect_jq '.error.message | test("extra")' "the 400 names the key"
+expect_eq "$(post ack 'not json')" 400 "ack with a body that is not JSON"
+expect_eq "$(post unack '{"failure":"edge-down"}')" 200 "withdraw the failure's ack"
+status_is '.failures[0].ack == null' >/dev/null && pass || fail "the failure's ack is gone"
+expect_in "$T/daemon.log" "probe edge_up: acknowledged by alice from 127.0.0.1: on it <b>" "the ack is logged"
+expect_eq "$(grep -c 'firing.*failure/edge-down' "$T/command.log")" 1 "an ack sends no second command alert"
+
 # The flaky receiver got it on the third attempt (after 1 s and 2 s).
 if until_ok 8 eval '[ "$(grep -c "failure/edge-down" "$T/flaky.log")" -ge 3 ]'; then pass; else
 	fail "retried webhook"; cat "$T/flaky.log" >&2
@@ -150,6 +178,7 @@ until_ok 5 grep -q '"resolved".*"failure/edge-down"\|"failure/edge-down".*"resol
 sleep 1
 expect_eq "$(grep -c 'resolved.*failure/edge-down' "$T/command.log")" 1 "resolved command ran once"
 status_is '[.changes[] | select(.probe == "edge_up" and .to == "ok")] | length >= 1' >/dev/null && pass || fail "the change is in the recent changes"
+status_is '[.probes[] | select(.id == "edge_up")][0].ack == null' >/dev/null && pass || fail "the recovery ends the probe's ack"
 
 # ---- metrics
 expect_eq "$(get /metrics)" 200 "/metrics 200"
@@ -164,7 +193,6 @@ else
 fi
 
 # ---- pause and resume
-AUTH=(-H "Authorization: Bearer $TOKEN")
 curl -sS -o /dev/null -X POST "${AUTH[@]}" "$URL/api/v1/pause"
 get /health >/dev/null
 expect_jq '.status == "paused" and .paused == true' "/health says paused"

@@ -23,13 +23,16 @@ static const char status_text[] =
     "\"hard_state\":\"ok\",\"state_type\":\"soft\",\"attempt\":1,"
     "\"retries\":3,\"reason\":\"<script>alert(1)</script>\","
     "\"latency_ms\":1.5,\"age_s\":2,\"stale\":false,\"flapping\":true,"
-    "\"latency_history\":[1,2,3]},"
+    "\"latency_history\":[1,2,3],\"ack\":{\"by\":\"<al>\","
+    "\"at\":\"2026-12-07T18:00:00Z\",\"comment\":\"on \\\"it\\\"\"}},"
     "{\"id\":\"q\\\"uote\",\"layer\":\"app\",\"state\":\"ok\","
     "\"hard_state\":\"ok\",\"state_type\":\"hard\",\"reason\":null,"
     "\"description\":\"it's fine\",\"stale\":true}],"
     "\"changes\":[{\"at\":\"2026-11-24T00:00:00Z\",\"probe\":\"edge_up\","
     "\"from\":\"ok\",\"to\":\"critical\",\"type\":\"hard\","
-    "\"reason\":\"x&y\"}]}";
+    "\"reason\":\"x&y\"}],"
+    "\"failures\":[{\"id\":\"edge-down\",\"ack\":{\"by\":\"bob\","
+    "\"at\":\"2026-12-07T18:01:00Z\",\"comment\":null}}]}";
 
 static const char diagnosis_text[] =
     "{\"status\":\"failure\",\"failures\":[{\"id\":\"edge-down\","
@@ -60,6 +63,9 @@ test_tiles_and_marks(void **state)
 	    "data-type=\"soft\" data-stale=\"false\" data-flapping=\"true\">"));
 	assert_non_null(strstr(html, "SOFT 1/3"));
 	assert_non_null(strstr(html, "FLAPPING"));
+	/* Acknowledged: who, with when and the comment as the title. */
+	assert_non_null(strstr(html, "<span class=\"mark ack\" title=\""
+	    "2026-12-07T18:00:00Z: on &quot;it&quot;\">ACK &lt;al&gt;</span>"));
 	assert_non_null(strstr(html, "<polyline points=\""));
 	/* Layers in order of first appearance, each tile under its own. */
 	assert_true(strstr(html, ">edge</h2>") < strstr(html, "data-probe=\""
@@ -106,6 +112,9 @@ test_failures_and_banners(void **state)
 	(void)state;
 	assert_non_null(strstr(html, "<section class=\"failure\" "
 	    "data-failure=\"edge-down\">"));
+	assert_non_null(strstr(html, "<span class=\"fid\">edge-down</span>"
+	    "<span class=\"mark ack\" title=\"2026-12-07T18:01:00Z\">ACK bob"
+	    "</span></h3>"));
 	assert_non_null(strstr(html, "<li><code>rm -rf &#39;/x&#39;</code> "
 	    "<span class=\"mark danger\">DANGEROUS: drops it</span></li>"));
 	assert_non_null(strstr(html, "<li><code>b</code></li>"));

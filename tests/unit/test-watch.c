@@ -372,6 +372,78 @@ test_kept_fields(void **state)
 	runbook_free(rb);
 }
 
+/* Acknowledgements: refused while ok, kept while failing (and over a
+ * reload), ended by the recovery; a failure mode's by its resolution. */
+static void
+test_acks(void **state)
+{
+	struct runbook *rb = load();
+	struct events ev = { 0 };
+	struct watch w, nw;
+	json_t *ack = json_pack("{s:s}", "by", "alice");
+	char *text;
+	json_t *doc;
+
+	(void)state;
+	init(&w, rb, &ev);
+	assert_int_equal(watch_ack_probe(&w, 1, json_incref(ack)), -1);
+	assert_null(w.probes[1].ack);
+	assert_int_equal(watch_ack_failure(&w, "edge-down", json_incref(ack)),
+	    -1);
+	assert_int_equal(watch_ack_failure(&w, "edge-down", NULL), 0);
+
+	/* app fails at once (retries 1); edge-down needs edge down, app up. */
+	watch_result(&w, 1, result("app", "critical", 0.001), 0, 1001);
+	assert_int_equal(watch_ack_probe(&w, 1, json_incref(ack)), 0);
+	assert_ptr_equal(w.probes[1].ack, ack);
+	watch_result(&w, 1, result("app", "critical", 0.001), 0, 1002);
+	assert_ptr_equal(w.probes[1].ack, ack);
+
+	/* It survives a reload. */
+	watch_init(&nw, rb, 1002, 120, NULL);
+	watch_adopt(&nw, &w);
+	watch_dispose(&w);
+	w = nw;
+	assert_ptr_equal(w.probes[1].ack, ack);
+	text = watch_status_text(&w, 1003);
+	doc = json_loads(text, 0, NULL);
+	free(text);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(
+	    json_array_get(json_object_get(doc, "probes"), 1), "ack"), "by")),
+	    "alice");
+	assert_true(json_is_null(json_object_get(json_array_get(
+	    json_object_get(doc, "probes"), 0), "ack")));
+	json_decref(doc);
+
+	/* The recovery ends it. */
+	watch_result(&w, 1, result("app", "ok", 0.001), 0, 1004);
+	assert_null(w.probes[1].ack);
+
+	/* A failure mode's: while active; resolution ends it. */
+	w.hooks.failure_changed = NULL;
+	w.hooks.probe_changed = NULL;
+	watch_result(&w, 0, result("edge", "critical", 0.001), 0, 1005);
+	watch_result(&w, 0, result("edge", "critical", 0.001), 0, 1006);
+	watch_result(&w, 0, result("edge", "critical", 0.001), 0, 1007);
+	watch_diagnose(&w, 1007);
+	assert_non_null(json_object_get(w.active, "edge-down"));
+	assert_int_equal(watch_ack_failure(&w, "edge-down", json_incref(ack)),
+	    0);
+	text = watch_status_text(&w, 1008);
+	doc = json_loads(text, 0, NULL);
+	free(text);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(
+	    json_array_get(json_object_get(doc, "failures"), 0), "ack"),
+	    "by")), "alice");
+	json_decref(doc);
+	watch_result(&w, 0, result("edge", "ok", 0.001), 0, 1009);
+	watch_diagnose(&w, 1009);
+	assert_null(json_object_get(w.acks, "edge-down"));
+	json_decref(ack);
+	watch_dispose(&w);
+	runbook_free(rb);
+}
+
 static void
 test_metrics_text(void **state)
 {
@@ -449,6 +521,7 @@ main(void)
 		cmocka_unit_test(test_status_document),
 		cmocka_unit_test(test_metrics_text),
 		cmocka_unit_test(test_kept_fields),
+		cmocka_unit_test(test_acks),
 		cmocka_unit_test(test_adopt),
 	};
 
