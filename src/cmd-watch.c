@@ -41,6 +41,8 @@
 #define FLUSH_EVERY 1.0		/* samples are written at least this often */
 #define FLUSH_MAX 5000		/* ... or when this many wait */
 #define PRUNE_EVERY 60.0	/* retention runs this often */
+#define PRUNE_BATCH 2000	/* rows of a table deleted at a time ... */
+#define PRUNE_PAUSE 0.02	/* ... with the loop running in between */
 #define ACK_BY_MAX 128		/* an acknowledgement's author, bytes */
 #define ACK_COMMENT_MAX 1024	/* and its comment */
 #define STATUS_COALESCE 0.25	/* /api/v1/status is rebuilt for new results
@@ -60,8 +62,8 @@ static const struct option_spec watch_options[] = {
 	    "$XDG_STATE_HOME/triage)", "DIR" },
 	{ "store", 0, OPT_STRING, "the store (default: $TRIAGE_STORE, else "
 	    "$XDG_STATE_HOME/triage/triage.db)", "PATH" },
-	{ "retain", 0, OPT_STRING, "keep samples and state changes this long "
-	    "(default 30d)", "DURATION" },
+	{ "retain", 0, OPT_STRING, "keep samples, state changes and alert "
+	    "deliveries this long (default 30d)", "DURATION" },
 	{ "stale-after", 0, OPT_STRING, "/health is stale (503) when the last "
 	    "poll is older than this and than 2 x the shortest interval "
 	    "(default 120s)", "DURATION" },
@@ -142,6 +144,7 @@ struct daemon {
 	struct sample *pending;
 	size_t npending;
 	double retain;
+	long pruned;		/* rows deleted by this round of retention */
 	int no_auto_fix;
 	struct fixer fixers[4];
 	/* The /api/v1/status body: rebuilt when results have arrived
@@ -239,21 +242,33 @@ on_flush(void *arg)
 	loop_timer_after(d->loop, &d->flush_timer, FLUSH_EVERY);
 }
 
+/* Retention, PRUNE_BATCH rows of a table at a time with the loop running
+ * in between, so that a backlog (a first --retain, a daemon that was
+ * down) never holds the poller's results or a request for long. */
 static void
 on_prune(void *arg)
 {
 	struct daemon *d = arg;
 	long deleted = 0;
 	char *err = NULL;
+	int rc = 0;
 
-	if (d->store != NULL && store_prune(d->store, time_now() - d->retain,
-	    &deleted, &err) != 0) {
+	if (d->store != NULL)
+		rc = store_prune(d->store, time_now() - d->retain, PRUNE_BATCH,
+		    &deleted, &err);
+	if (rc < 0) {
 		logf_("retention: %s", err);
 		free(err);
-	} else if (deleted > 0) {
-		logf_("retention: %ld rows older than the --retain window "
-		    "deleted", deleted);
 	}
+	d->pruned += deleted;
+	if (rc == 1) {
+		loop_timer_after(d->loop, &d->prune_timer, PRUNE_PAUSE);
+		return;
+	}
+	if (d->pruned > 0)
+		logf_("retention: %ld rows older than the --retain window "
+		    "deleted", d->pruned);
+	d->pruned = 0;
 	loop_timer_after(d->loop, &d->prune_timer, PRUNE_EVERY);
 }
 

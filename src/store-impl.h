@@ -44,8 +44,8 @@ struct store_ops {
 	    const struct store_sample *v, size_t n, char **err);
 	json_t *(*history)(struct store *s, const char *runbook,
 	    const char *probe, double since, size_t limit, char **err);
-	int (*prune)(struct store *s, double before, long *deleted,
-	    char **err);
+	int (*prune)(struct store *s, double before, long limit,
+	    long *deleted, char **err);
 	int (*alerts_add)(struct store *s, const char *runbook,
 	    json_t *outcomes, char **err);
 };

@@ -1347,18 +1347,22 @@ fail:
 }
 
 static int
-sqlite_prune(struct store *s, double before, long *deleted, char **err)
+sqlite_prune(struct store *s, double before, long limit, long *deleted,
+    char **err)
 {
 	struct sqlite_store *ss = to_sqlite(s);
+	/* Through the (series, at) indexes; alerts are few. */
 	static const char *const sql[] = {
-		"DELETE FROM samples WHERE series IN (SELECT id FROM series) "
-		"AND at < ?",
-		"DELETE FROM changes WHERE series IN (SELECT id FROM series) "
-		"AND at < ?",
+		"DELETE FROM samples WHERE rowid IN (SELECT rowid FROM samples "
+		"WHERE series IN (SELECT id FROM series) AND at < ?1 LIMIT ?2)",
+		"DELETE FROM changes WHERE rowid IN (SELECT rowid FROM changes "
+		"WHERE series IN (SELECT id FROM series) AND at < ?1 LIMIT ?2)",
+		"DELETE FROM alerts WHERE rowid IN (SELECT rowid FROM alerts "
+		"WHERE at < ?1 LIMIT ?2)",
 	};
 	sqlite3_stmt *st;
 	size_t i;
-	int rc = 0;
+	int rc = 0, more = 0;
 
 	if (exec_sql(ss, "BEGIN IMMEDIATE", "begin pruning", err) != 0)
 		return -1;
@@ -1368,10 +1372,13 @@ sqlite_prune(struct store *s, double before, long *deleted, char **err)
 			break;
 		}
 		sqlite3_bind_double(st, 1, before);
-		if (sqlite3_step(st) == SQLITE_DONE)
+		sqlite3_bind_int64(st, 2, limit > 0 ? limit : -1);
+		if (sqlite3_step(st) == SQLITE_DONE) {
 			*deleted += sqlite3_changes(ss->db);
-		else
+			more |= limit > 0 && sqlite3_changes(ss->db) >= limit;
+		} else {
 			rc = db_fail(ss, "prune", err);
+		}
 		sqlite3_finalize(st);
 	}
 	if (txn_end(ss, rc, err) != 0) {
@@ -1380,7 +1387,7 @@ sqlite_prune(struct store *s, double before, long *deleted, char **err)
 	}
 	/* The newest sample of a series may be gone: reload last states. */
 	cache_unload_states(ss);
-	return 0;
+	return more;
 }
 
 static int

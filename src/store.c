@@ -288,10 +288,11 @@ store_history(struct store *s, const char *runbook, const char *probe,
 }
 
 int
-store_prune(struct store *s, double before, long *deleted, char **err)
+store_prune(struct store *s, double before, long limit, long *deleted,
+    char **err)
 {
 	*deleted = 0;
-	return s->ops->prune(s, before, deleted, err);
+	return s->ops->prune(s, before, limit, deleted, err);
 }
 
 int

@@ -142,9 +142,14 @@ int store_samples_add(struct store *s, const char *runbook,
 json_t *store_history(struct store *s, const char *runbook,
     const char *probe, double since, size_t limit, char **err);
 
-/* store_prune: deletes samples and state changes older than before
- * (retention); incidents are never pruned. *deleted: rows removed. */
-int store_prune(struct store *s, double before, long *deleted, char **err);
+/* store_prune: deletes samples, state changes and alert deliveries older
+ * than before (retention), at most limit rows of each (0: no limit), in
+ * one short transaction, so that a caller that must stay responsive
+ * (triage watch) prunes a backlog batch by batch. Incidents are never
+ * pruned. *deleted: rows removed. 1 when a table had limit rows to delete
+ * (more may be left), 0 when nothing older is left, -1 on error. */
+int store_prune(struct store *s, double before, long limit, long *deleted,
+    char **err);
 
 /* ---- alert deliveries (triage watch) ---- */
 

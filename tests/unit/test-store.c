@@ -1142,7 +1142,7 @@ test_prune(void **state)
 
 	make_incident(f->s, "rb", "db_down", T0, 1);
 	add_samples(f->s, "rb", v, 4);
-	assert_int_equal(store_prune(f->s, T0 + 100, &deleted, &err), 0);
+	assert_int_equal(store_prune(f->s, T0 + 100, 0, &deleted, &err), 0);
 	/* Samples at T0 and T0 + 50, changes at T0 and T0 + 50. */
 	assert_int_equal(deleted, 4);
 	h = history(f->s, NULL, NULL, 0, 0);
@@ -1155,12 +1155,57 @@ test_prune(void **state)
 	assert_int_equal(json_array_size(json_object_get(h, "changes")), 1);
 	json_decref(h);
 	/* Incidents are never pruned. */
-	assert_int_equal(store_prune(f->s, T0 + 1e6, &deleted, &err), 0);
+	assert_int_equal(store_prune(f->s, T0 + 1e6, 0, &deleted, &err), 0);
 	assert_int_equal(deleted, 4);
 	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM events"), 4);
 	h = history(f->s, NULL, NULL, 0, 0);
 	assert_int_equal(json_array_size(json_object_get(h, "samples")), 0);
 	json_decref(h);
+}
+
+/* A limit prunes in batches: 1 while a table had a full batch to delete,
+ * then 0; alert deliveries age out too. */
+static void
+test_prune_batches(void **state)
+{
+	struct fixture *f = *state;
+	struct store_sample v[7];
+	json_t *alerts = json_array();
+	char *err = NULL, at[32];
+	long deleted, total = 0;
+	int rc, rounds = 0;
+	size_t i;
+
+	for (i = 0; i < 7; i++) {
+		v[i].probe = "db";
+		v[i].at = T0 + (double)i;
+		v[i].state = i % 2 == 0 ? "ok" : "critical";
+		v[i].latency_ms = 1;
+		v[i].reason = NULL;
+		/* 2026-11-24T10:00:0Ns: older than T0 + 1e6 */
+		snprintf(at, sizeof(at), "2026-11-24T10:00:0%zuZ", i);
+		json_array_append_new(alerts, json_pack("{s:s, s:s, s:s, s:s, "
+		    "s:b, s:i, s:n}", "at", at, "key", "probe/db", "status",
+		    "firing", "target", "http://127.0.0.1:9/", "ok", 1,
+		    "attempt", 1, "error"));
+	}
+	add_samples(f->s, "rb", v, 7);
+	assert_int_equal(store_alerts_add(f->s, "rb", alerts, &err), 0);
+	json_decref(alerts);
+	/* 7 samples, 7 changes, 7 alerts, 3 a round. */
+	do {
+		rc = store_prune(f->s, T0 + 1e9, 3, &deleted, &err);
+		assert_true(rc >= 0);
+		assert_true(deleted <= 9);
+		total += deleted;
+		rounds++;
+	} while (rc == 1 && rounds < 10);
+	assert_int_equal(rc, 0);
+	assert_int_equal(rounds, 3);
+	assert_int_equal(total, 21);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM samples"), 0);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM changes"), 0);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM alerts"), 0);
 }
 
 /* The history query reads the (series, at) index, never the whole
@@ -1240,6 +1285,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_samples_two_writers,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prune, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_prune_batches, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_history_plan, setup,
 		    teardown),
 	};
