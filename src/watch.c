@@ -268,6 +268,11 @@ watch_result(struct watch *w, size_t i, json_t *result, double lag,
 	p = &w->rb->probes[i];
 	result = kept(w, p->id, result);
 	s = result_state(result);
+	/* A first result is news to the diagnosis even when it is ok, the
+	 * state a probe starts in: a failure mode that reads it may now be
+	 * decided. */
+	if (wp->result == NULL)
+		w->dirty = 1;
 	json_decref(wp->result);
 	wp->result = result;
 	at = json_string_value(json_object_get(result, "checked_at"));

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // Loads the triage watch dashboard in a real headless Chromium and checks it
-// against the daemon's own API: one tile per probe with the API's state and
-// reason, the failure modes of the diagnosis, no console errors or CSP
+// against the daemon's own API: one tile per probe with the API's state,
+// reason and acknowledgement, the failure modes of the diagnosis (with
+// theirs), no console errors or CSP
 // violations, a live refresh that follows the API, and no horizontal scroll
 // on a phone. Saves screenshots.
 //
@@ -41,13 +42,17 @@ async function checkTiles(page, statuses, when) {
 		});
 		if (!fits)
 			fail(`${when}: tile ${p.id} is ${state} "${text}", the API says ${p.state} "${p.reason}"`);
+		const ack = await tile.locator(".mark.ack").allTextContents();
+		const want = p.ack ? ["ACK " + p.ack.by] : [];
+		if (JSON.stringify(ack) !== JSON.stringify(want))
+			fail(`${when}: tile ${p.id} shows ${JSON.stringify(ack)}, the API's ack is ${JSON.stringify(p.ack)}`);
 	}
 	const tiles = await page.locator(".tile").count();
 	if (tiles !== status.probes.length)
 		fail(`${when}: ${tiles} tiles for ${status.probes.length} probes`);
 }
 
-async function checkFailures(page, diag, when) {
+async function checkFailures(page, diag, status, when) {
 	const shown = await page.locator("section.failure").evaluateAll(
 	    (els) => els.map((e) => e.dataset.failure));
 	const want = (diag.failures || []).map((f) => f.id);
@@ -57,6 +62,11 @@ async function checkFailures(page, diag, when) {
 		const steps = await page.locator(`section.failure[data-failure="${f.id}"] ol.steps li`).count();
 		if (steps !== ((f.fix && f.fix.steps) || []).length)
 			fail(`${when}: ${f.id} shows ${steps} fix steps`);
+		const st = (status.failures || []).find((x) => x.id === f.id);
+		const ack = await page.locator(`section.failure[data-failure="${f.id}"] h3 .mark.ack`).allTextContents();
+		const want = st && st.ack ? ["ACK " + st.ack.by] : [];
+		if (JSON.stringify(ack) !== JSON.stringify(want))
+			fail(`${when}: ${f.id} shows ${JSON.stringify(ack)}, the API's ack is ${JSON.stringify(st && st.ack)}`);
 	}
 }
 
@@ -75,7 +85,7 @@ try {
 	await page.goto(base + "/", { waitUntil: "load" });
 	const after = await api("/api/v1/status");
 	await checkTiles(page, [before, after], "served");
-	await checkFailures(page, await api("/api/v1/diagnosis"), "served");
+	await checkFailures(page, await api("/api/v1/diagnosis"), after, "served");
 
 	// Then the script's refresh, against exactly what it received.
 	const [seen, seenDiag] = await Promise.all([
@@ -85,7 +95,7 @@ try {
 	const status = await seen.json(), diag = await seenDiag.json();
 	await page.waitForFunction(() => document.body.dataset.refreshed, null, { timeout: 15000 });
 	await checkTiles(page, [status], "refreshed");
-	await checkFailures(page, diag, "refreshed");
+	await checkFailures(page, diag, status, "refreshed");
 	await page.screenshot({ path: process.env.SCREENSHOT, fullPage: true });
 
 	if (process.env.READY_FILE) {

@@ -3,7 +3,8 @@
 # The dashboard of triage watch in a real headless Chromium (Debian's, driven
 # by playwright-core from npm, pinned in tests/browser/package.json and
 # installed once beside the binary): the demo stack with its edge down, every
-# tile and failure mode checked against the daemon's own API, then the edge
+# tile and failure mode (and the acknowledgements of the probe and the
+# failure mode) checked against the daemon's own API, then the edge
 # started again and the tile must turn ok without a reload; screenshots in
 # the build directory (dashboard.png, dashboard-phone.png).
 . "$(dirname "$0")/lib.sh"
@@ -59,10 +60,20 @@ awk '/^[a-z]/ { in_probes = ($0 == "probes:") }
 "$TRIAGE" watch -f "$RB" --listen "127.0.0.1:$PORT" --store "$T/store.db" \
 	2>"$T/daemon.log" &
 DAEMON=$!
+# (jq 1.6 -e answers 0 to empty input: read a file curl wrote.)
 for _ in $(seq 50); do
-	curl -sf "http://127.0.0.1:$PORT/api/v1/diagnosis" 2>/dev/null |
-		jq -e '.failures[0].id == "edge-down"' >/dev/null 2>&1 && break
+	curl -sf "http://127.0.0.1:$PORT/api/v1/diagnosis" >"$T/diag" 2>/dev/null &&
+		jq -e '.failures[0].id == "edge-down"' "$T/diag" >/dev/null 2>&1 && break
 	sleep 0.2
+done
+
+# Someone is on it: the probe and the failure mode acknowledged.
+TOKEN=$(cat "$T/state/triage/token")
+for body in '{"probe":"edge_up","by":"on-call","comment":"restarting the edge"}' \
+	'{"failure":"edge-down","by":"on-call"}'; do
+	code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "Authorization: Bearer $TOKEN" \
+		--data "$body" "http://127.0.0.1:$PORT/api/v1/ack")
+	expect_eq "$code" 200 "ack $body"
 done
 
 out=$(dirname "$TRIAGE")

@@ -225,6 +225,34 @@ test_diagnosis_hooks(void **state)
 	runbook_free(rb);
 }
 
+/* A failure mode that needs an ok probe is found when that probe's first
+ * result (ok, the state it starts in: no change) comes after the
+ * failing one's. */
+static void
+test_first_result_rediagnoses(void **state)
+{
+	struct runbook *rb = load();
+	struct events ev = { 0 };
+	struct watch w;
+
+	(void)state;
+	init(&w, rb, &ev);
+	for (int i = 0; i < 3; i++)
+		watch_result(&w, 0, result("edge", "critical", 0.001), 0,
+		    1001 + i);
+	watch_diagnose(&w, 1003);
+	assert_int_equal(ev.active, 0);	/* app unknown yet: possible */
+	watch_result(&w, 1, result("app", "ok", 0.001), 0, 1004);
+	assert_true(w.dirty);
+	watch_diagnose(&w, 1004);
+	assert_int_equal(ev.active, 1);
+	/* A second ok result is no news. */
+	watch_result(&w, 1, result("app", "ok", 0.001), 0, 1005);
+	assert_false(w.dirty);
+	watch_dispose(&w);
+	runbook_free(rb);
+}
+
 /* SOFT failures do not reach the diagnosis: it reads HARD results. */
 static void
 test_diagnosis_reads_hard(void **state)
@@ -516,6 +544,7 @@ main(void)
 		cmocka_unit_test(test_soft_then_hard),
 		cmocka_unit_test(test_flapping),
 		cmocka_unit_test(test_diagnosis_hooks),
+		cmocka_unit_test(test_first_result_rediagnoses),
 		cmocka_unit_test(test_diagnosis_reads_hard),
 		cmocka_unit_test(test_stale_and_health),
 		cmocka_unit_test(test_status_document),
