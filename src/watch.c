@@ -396,8 +396,8 @@ watch_diagnose(struct watch *w, double now)
 		if (w->hooks.failure_changed != NULL)
 			w->hooks.failure_changed(w->hooks.arg,
 			    fix_failure_find(rb, id), NULL);
-		json_object_del(w->active, id);
 		json_object_del(w->acks, id);
+		json_object_del(w->active, id);	/* id is its key: last */
 	}
 }
 
