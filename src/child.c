@@ -397,13 +397,13 @@ child_probe_remote_start(struct child_probe_run *r)
 	    &cause) != 0) {
 		probe_run_error(r->run, "%s", cause);
 		free(cause);
-		remote_argv_free(argv);
+		strv_free(argv);
 		child_dispose(&r->sp);
 		remote_session_close(&r->rs);
 		probe_run_complete(r->run);
 		return;
 	}
-	remote_argv_free(argv);
+	strv_free(argv);
 	r->started = 1;
 }
 

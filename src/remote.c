@@ -204,18 +204,6 @@ remote_ssh_argv(const struct host *h, enum remote_mode mode,
 	return a.v;
 }
 
-void
-remote_argv_free(char **argv)
-{
-	size_t i;
-
-	if (argv == NULL)
-		return;
-	for (i = 0; argv[i] != NULL; i++)
-		free(argv[i]);
-	free(argv);
-}
-
 /*
  * What ssh's stderr means.
  */
@@ -633,13 +621,13 @@ conn_connect(struct remote_conn *c)
 	buf_reset(&c->err);
 	c->out_eof = 0;
 	if (proc_spawn(&c->master, argv, &o, &cause) != 0) {
-		remote_argv_free(argv);
+		strv_free(argv);
 		master_reset(&c->master);
 		conn_fail(c, cause);
 		free(cause);
 		return;
 	}
-	remote_argv_free(argv);
+	strv_free(argv);
 	c->state = CONN_CONNECTING;
 	c->loop = first->loop;
 	if (loop_io_add(c->loop, c->master.out_fd, LOOP_READ, master_on_out,

@@ -53,12 +53,9 @@ enum remote_mode {
  * h->known_hosts when set), h->identity alone when set, h->port when set,
  * no tty, no forwarding, and the control options of mode (control is the
  * control socket's path; ignored for REMOTE_DIRECT). Heap, NULL-terminated;
- * free with remote_argv_free. */
+ * free with strv_free. */
 char **remote_ssh_argv(const struct host *h, enum remote_mode mode,
     const char *control, int connect_timeout, const char *command);
-
-/* remote_argv_free: frees an argv from remote_ssh_argv; NULL is a no-op. */
-void remote_argv_free(char **argv);
 
 /* remote_ssh_reason: what ssh's stderr err (n bytes) says went wrong, as
  * a result reason: "ssh: connection refused", "ssh: permission denied

@@ -96,6 +96,17 @@ closed_port() {
 	done
 }
 
+# until_ok SECS CMD...: CMD succeeds within SECS seconds (tried every 0.2 s).
+until_ok() {
+	local end=$((SECONDS + $1))
+	shift
+	while [ $SECONDS -le $end ]; do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.2
+	done
+	return 1
+}
+
 finish() {
 	echo "$(basename "$0"): $PASSED passed, $FAILED failed"
 	[ "$FAILED" -eq 0 ]

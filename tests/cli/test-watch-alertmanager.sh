@@ -22,16 +22,6 @@ stop_all() {
 }
 trap 'stop_all; cleanup' EXIT
 
-until_ok() {
-	local end=$((SECONDS + $1))
-	shift
-	while [ $SECONDS -le $end ]; do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.3
-	done
-	return 1
-}
-
 # Alertmanager: one receiver that goes nowhere, no clustering.
 AMPORT=$(closed_port)
 cat >"$T/am.yml" <<'EOF'

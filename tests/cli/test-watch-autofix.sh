@@ -28,17 +28,6 @@ failures:
 YAML
 }
 
-# until_ok SECS CMD...
-until_ok() {
-	local end=$((SECONDS + $1))
-	shift
-	while [ $SECONDS -le $end ]; do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.2
-	done
-	return 1
-}
-
 # ---- with auto_fix: true, the daemon puts the flag back
 mkrb "$T/rb.yaml" true
 export XDG_STATE_HOME=$T/state

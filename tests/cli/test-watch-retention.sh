@@ -17,16 +17,6 @@ probes:
   f: { layer: app, file: "$T/rb.yaml", expect: exists, interval: 1s }
 YAML
 
-until_ok() {	# SECS CMD...
-	local end=$((SECONDS + $1))
-	shift
-	while [ $SECONDS -le $end ]; do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.2
-	done
-	return 1
-}
-
 start() {	# RETAIN
 	PORT=$(closed_port)
 	XDG_STATE_HOME=$T/state "$TRIAGE" watch -f "$T/rb.yaml" \

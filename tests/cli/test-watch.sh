@@ -44,17 +44,6 @@ awk '/^[a-z]/ { in_probes = ($0 == "probes:") }
 	{ print } in_probes && /^    layer:/ { print "    interval: 1s" }' \
 	"$TRIAGE_SRC/examples/demo.yaml" >"$RB"
 
-# until SECS CMD...: CMD succeeds within SECS seconds.
-until_ok() {
-	local end=$((SECONDS + $1))
-	shift
-	while [ $SECONDS -le $end ]; do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.2
-	done
-	return 1
-}
-
 get() { curl -sS -o "$T/out" -w '%{http_code}' "$URL$1"; }
 status_is() { get /api/v1/status >/dev/null && jq -e "$1" "$T/out"; }
 health_is() { test "$(get /health)" = "$1"; }

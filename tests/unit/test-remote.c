@@ -414,13 +414,13 @@ test_remote_ssh_argv(void **state)
 	assert_string_equal(a[n - 3], "--");
 	assert_string_equal(a[n - 2], "deploy@10.0.0.5");
 	assert_string_equal(a[n - 1], "echo hi");
-	remote_argv_free(a);
+	strv_free(a);
 
 	a = remote_ssh_argv(&h, REMOTE_MASTER, "/run/t/m0", 0, "x");
 	assert_true(has_opt(a, "ControlMaster=yes"));
 	assert_true(has_opt(a, "ControlPersist=no"));
 	assert_true(has_opt(a, "ConnectTimeout=1"));
-	remote_argv_free(a);
+	strv_free(a);
 
 	a = remote_ssh_argv(&bare, REMOTE_DIRECT, NULL, 5, "x");
 	assert_true(has_opt(a, "ControlPath=none"));
@@ -428,8 +428,8 @@ test_remote_ssh_argv(void **state)
 	assert_int_equal(argv_find(a, "-i"), -1);
 	for (i = 0; a[i] != NULL; i++)
 		assert_null(strstr(a[i], "UserKnownHostsFile"));
-	remote_argv_free(a);
-	remote_argv_free(NULL);
+	strv_free(a);
+	strv_free(NULL);
 }
 
 static void
