@@ -80,20 +80,20 @@ httpd_query(const struct httpd_request *req, const char *key)
 	    key);
 }
 
-/* Queues res (which it frees) with the headers every answer carries. */
+/* Queues res (which it frees) with the headers every answer carries. To a
+ * HEAD request libmicrohttpd sends the headers of the body (its length
+ * too) without the body. */
 static enum MHD_Result
 send_response(struct MHD_Connection *c, struct httpd_response *res,
-    const char *allow, int head)
+    const char *allow)
 {
 	struct MHD_Response *r;
 	enum MHD_Result ok;
 
 	if (res->status == 0 || res->body == NULL)
 		httpd_error(res, 500, "internal", "the handler gave no answer");
-	r = MHD_create_response_from_buffer_with_free_callback(head ? 0 :
-	    res->len, res->body, free);
-	if (head)
-		free(res->body);
+	r = MHD_create_response_from_buffer_with_free_callback(res->len,
+	    res->body, free);
 	res->body = NULL;
 	if (r == NULL)
 		return MHD_NO;
@@ -123,7 +123,7 @@ send_error(struct MHD_Connection *c, int status, const char *code,
 	struct httpd_response res = { 0 };
 
 	httpd_error(&res, status, code, "%s", message);
-	return send_response(c, &res, NULL, 0);
+	return send_response(c, &res, NULL);
 }
 
 /* Whether the request carries the token: SHA-256 of both compared in
@@ -193,12 +193,12 @@ dispatch(struct httpd *h, struct MHD_Connection *c, const char *url,
 	if (match == NULL && known) {
 		httpd_error(&res, 405, "method_not_allowed", "%s is not "
 		    "allowed on %s (allowed: %s)", method, url, allow);
-		return send_response(c, &res, allow, head);
+		return send_response(c, &res, allow);
 	}
 	if (match == NULL) {
 		httpd_error(&res, 404, "not_found", "no route %s %s", method,
 		    url);
-		return send_response(c, &res, NULL, head);
+		return send_response(c, &res, NULL);
 	}
 	req.method = head ? "GET" : method;
 	req.path = url;
@@ -215,11 +215,11 @@ dispatch(struct httpd *h, struct MHD_Connection *c, const char *url,
 		else
 			httpd_error(&res, 403, "forbidden", "the token is "
 			    "not valid");
-		return send_response(c, &res, NULL, head);
+		return send_response(c, &res, NULL);
 	}
 	res.status = 200;
 	match->handle(h->arg, &req, &res);
-	return send_response(c, &res, NULL, head);
+	return send_response(c, &res, NULL);
 }
 
 static enum MHD_Result

@@ -87,6 +87,9 @@ fi
 expect_jq '.runbook == "demo" and (.probes | length) == 7' "status names the runbook and its probes"
 expect_jq '[.probes[] | select(.id == "edge_up")][0] | .state == "ok" and .interval_s == 1' "edge_up ok at 1 s"
 expect_eq "$(get /health)" 200 "/health 200"
+code=$(curl -sS -I -o /dev/null -w '%{http_code}' "$URL/health")
+expect_eq "$code" 200 "HEAD /health"
+expect_eq "$(get /health)" 200 "still serving after a HEAD"
 expect_jq '.status == "ok" and (.poller_last_poll_at | test("^20")) and .paused == false' "/health document"
 until_ok 5 grep -q WATCHDOG=1 "$T/notify.log" || fail "no WATCHDOG=1"
 expect_in "$T/notify.log" "READY=1" "sd_notify READY=1"
