@@ -158,12 +158,15 @@ static const struct httpd_route routes[] = {
 	{ NULL, NULL, 0, NULL },
 };
 
+struct text {
+	char s[2048];
+	size_t len;
+};
+
 struct reply {
 	long status;
-	char body[512];
-	size_t len;
-	char headers[2048];
-	size_t hlen;
+	struct text body;
+	struct text headers;
 };
 
 struct client {
@@ -172,32 +175,19 @@ struct client {
 	atomic_int done;
 };
 
+/* libcurl's write and header callback: appends to a struct text. */
 static size_t
-on_body(char *p, size_t size, size_t n, void *arg)
+on_text(char *p, size_t size, size_t n, void *arg)
 {
-	struct reply *r = arg;
+	struct text *t = arg;
 	size_t k = size * n;
 
-	if (r->len + k < sizeof(r->body)) {
-		memcpy(r->body + r->len, p, k);
-		r->len += k;
-		r->body[r->len] = '\0';
+	if (t->len + k < sizeof(t->s)) {
+		memcpy(t->s + t->len, p, k);
+		t->len += k;
+		t->s[t->len] = '\0';
 	}
-	return size * n;
-}
-
-static size_t
-on_header(char *p, size_t size, size_t n, void *arg)
-{
-	struct reply *r = arg;
-	size_t k = size * n;
-
-	if (r->hlen + k < sizeof(r->headers)) {
-		memcpy(r->headers + r->hlen, p, k);
-		r->hlen += k;
-		r->headers[r->hlen] = '\0';
-	}
-	return size * n;
+	return k;
 }
 
 static void
@@ -210,10 +200,10 @@ request(struct client *c, struct reply *r, const char *method,
 
 	curl_easy_setopt(e, CURLOPT_URL, url);
 	curl_easy_setopt(e, CURLOPT_TIMEOUT, 10L);
-	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
-	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(e, CURLOPT_HEADERDATA, r);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_text);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, &r->body);
+	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_text);
+	curl_easy_setopt(e, CURLOPT_HEADERDATA, &r->headers);
 	if (strcmp(method, "HEAD") == 0)
 		curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
 	else if (body != NULL)
@@ -253,7 +243,7 @@ client_main(void *arg)
 static const char *
 error_code(const struct reply *r, json_t **doc)
 {
-	*doc = json_loads(r->body, 0, NULL);
+	*doc = json_loads(r->body.s, 0, NULL);
 	assert_non_null(*doc);
 	return json_string_value(json_object_get(json_object_get(*doc,
 	    "error"), "code"));
@@ -283,18 +273,18 @@ test_requests(void **state)
 	pthread_join(t, NULL);
 
 	assert_int_equal(c->r[0].status, 200);
-	assert_string_equal(c->r[0].body, "{\"ok\":true}");
-	assert_non_null(strstr(c->r[0].headers, "Content-Security-Policy: "
+	assert_string_equal(c->r[0].body.s, "{\"ok\":true}");
+	assert_non_null(strstr(c->r[0].headers.s, "Content-Security-Policy: "
 	    "default-src 'none'"));
-	assert_non_null(strstr(c->r[0].headers,
+	assert_non_null(strstr(c->r[0].headers.s,
 	    "X-Content-Type-Options: nosniff"));
-	assert_null(strstr(c->r[0].headers, "Access-Control-Allow-Origin"));
+	assert_null(strstr(c->r[0].headers.s, "Access-Control-Allow-Origin"));
 
 	/* HEAD: GET's headers, its length too, and no body (once this
 	 * freed the body twice and aborted the daemon). */
 	assert_int_equal(c->r[1].status, 200);
-	assert_int_equal(c->r[1].len, 0);
-	assert_non_null(strstr(c->r[1].headers, "Content-Length: 11"));
+	assert_int_equal(c->r[1].body.len, 0);
+	assert_non_null(strstr(c->r[1].headers.s, "Content-Length: 11"));
 
 	assert_int_equal(c->r[2].status, 404);
 	assert_string_equal(error_code(&c->r[2], &doc), "not_found");
@@ -303,17 +293,17 @@ test_requests(void **state)
 	assert_int_equal(c->r[3].status, 405);
 	assert_string_equal(error_code(&c->r[3], &doc), "method_not_allowed");
 	json_decref(doc);
-	assert_non_null(strstr(c->r[3].headers, "Allow: GET, HEAD"));
+	assert_non_null(strstr(c->r[3].headers.s, "Allow: GET, HEAD"));
 
 	assert_int_equal(c->r[4].status, 401);
 	assert_string_equal(error_code(&c->r[4], &doc), "unauthorized");
 	json_decref(doc);
-	assert_non_null(strstr(c->r[4].headers, "WWW-Authenticate: Bearer"));
+	assert_non_null(strstr(c->r[4].headers.s, "WWW-Authenticate: Bearer"));
 	assert_int_equal(c->r[5].status, 403);
 	assert_string_equal(error_code(&c->r[5], &doc), "forbidden");
 	json_decref(doc);
 	assert_int_equal(c->r[6].status, 200);
-	assert_string_equal(c->r[6].body, "{\"a\":1}");
+	assert_string_equal(c->r[6].body.s, "{\"a\":1}");
 
 	httpd_stop(h);
 	loop_free(l);
