@@ -271,7 +271,7 @@ watch_result(struct watch *w, size_t i, json_t *result, double lag,
 	/* A first result is news to the diagnosis even when it is ok, the
 	 * state a probe starts in: a failure mode that reads it may now be
 	 * decided. */
-	if (wp->result == NULL)
+	if (wp->result == NULL || now - w->diagnosed_at >= w->min_interval)
 		w->dirty = 1;
 	json_decref(wp->result);
 	wp->result = result;
@@ -354,6 +354,7 @@ watch_diagnose(struct watch *w, double now)
 	if (!w->dirty && w->diagnosis != NULL)
 		return;
 	w->dirty = 0;
+	w->diagnosed_at = now;
 	probes = json_array();
 	diag = triage_diagnose(rb, w->hard_by_id, now);
 	json_array_foreach(json_object_get(diag, "failures"), i, f)

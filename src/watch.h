@@ -75,6 +75,7 @@ struct watch {
 	double min_interval;	/* the shortest probe interval */
 	double started_at;	/* epoch seconds */
 	double last_poll_at;	/* of the last result; 0: none yet */
+	double diagnosed_at;	/* of the last diagnosis; 0: none yet */
 	double stale_floor;	/* the 120 s of max(2 x interval, 120 s) */
 	int paused;
 	char *reload_error;	/* the last failed reload, or NULL */
@@ -106,8 +107,10 @@ void watch_dispose(struct watch *w);
 void watch_result(struct watch *w, size_t i, json_t *result, double lag,
     double now);
 
-/* watch_diagnose: when w is dirty, walks the tree over the HARD results
- * again (triage_diagnose and each match's fix plan) and calls
+/* watch_diagnose: when w is dirty (a state changed, a probe's first
+ * result came, or a result came a whole shortest interval after the last
+ * diagnosis: conditions may read values that move without a state change,
+ * and age()), walks the tree over the HARD results again (triage_diagnose and each match's fix plan) and calls
  * hooks.failure_changed for each failure mode that became active or
  * resolved. */
 void watch_diagnose(struct watch *w, double now);

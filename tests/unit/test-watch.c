@@ -227,7 +227,8 @@ test_diagnosis_hooks(void **state)
 
 /* A failure mode that needs an ok probe is found when that probe's first
  * result (ok, the state it starts in: no change) comes after the
- * failing one's. */
+ * failing one's; without a state change the diagnosis runs again once an
+ * interval. */
 static void
 test_first_result_rediagnoses(void **state)
 {
@@ -246,9 +247,15 @@ test_first_result_rediagnoses(void **state)
 	assert_true(w.dirty);
 	watch_diagnose(&w, 1004);
 	assert_int_equal(ev.active, 1);
-	/* A second ok result is no news. */
+	/* A second ok result is no news ... */
 	watch_result(&w, 1, result("app", "ok", 0.001), 0, 1005);
 	assert_false(w.dirty);
+	/* ... until a whole interval (30 s) has passed since the diagnosis:
+	 * values and ages move without a state change. */
+	watch_result(&w, 1, result("app", "ok", 0.001), 0, 1034);
+	assert_true(w.dirty);
+	watch_diagnose(&w, 1034);
+	assert_int_equal(ev.active, 1);
 	watch_dispose(&w);
 	runbook_free(rb);
 }
