@@ -96,15 +96,6 @@ const struct cmd_entry cmd_watch_entry = {
 	    "3 when it cannot start (runbook, store, address)",
 };
 
-/* A result as the store keeps it, until it is written. */
-struct sample {
-	size_t probe;		/* index in the runbook */
-	double at;		/* checked_at */
-	enum probe_state state;
-	double latency_ms;	/* < 0: none */
-	char *reason;		/* NULL when ok */
-};
-
 /* One auto_fix being applied: `triage fix ID --apply` as a child. */
 struct fixer {
 	struct child child;
@@ -140,8 +131,10 @@ struct daemon {
 	char *external_url;
 	struct store *store;
 	/* Samples not yet in the store: what it keeps of a result, not the
-	 * result (10,000 http results are 32 MB as trees). */
-	struct sample *pending;
+	 * result (10,000 http results are 32 MB as trees). The probe ids
+	 * and state names are borrowed (from the runbook: samples are
+	 * flushed before a reload frees it); the reasons are copies. */
+	struct store_sample *pending;
 	size_t npending;
 	double retain;
 	long pruned;		/* rows deleted by this round of retention */
@@ -182,9 +175,10 @@ logf_(const char *fmt, ...)
 static void
 sample_add(struct daemon *d, size_t i, json_t *r)
 {
-	struct sample *v;
+	struct store_sample *v;
 	json_t *lat = json_object_get(r, "latency_ms");
 	const char *reason = json_string_value(json_object_get(r, "reason"));
+	enum probe_state state;
 
 	if (i >= d->rb->nprobes)
 		return;
@@ -192,10 +186,11 @@ sample_add(struct daemon *d, size_t i, json_t *r)
 		d->pending = xreallocarray(d->pending, d->npending + FLUSH_MAX,
 		    sizeof(*d->pending));
 	v = &d->pending[d->npending++];
-	v->probe = i;
+	v->probe = d->rb->probes[i].id;
 	if (probe_state_parse(json_string_value(json_object_get(r, "state")),
-	    &v->state) != 0)
-		v->state = STATE_UNKNOWN;
+	    &state) != 0)
+		state = STATE_UNKNOWN;
+	v->state = probe_state_name(state);
 	v->reason = reason != NULL ? xstrdup(reason) : NULL;
 	v->latency_ms = json_is_number(lat) ? json_number_value(lat) : -1;
 	if (time_parse_iso8601(json_string_value(json_object_get(r,
@@ -204,32 +199,22 @@ sample_add(struct daemon *d, size_t i, json_t *r)
 }
 
 /* Writes the pending samples in one transaction; before a reload, since
- * they name the probes by index. */
+ * they borrow the runbook's probe ids. */
 static void
 flush_samples(struct daemon *d)
 {
-	struct store_sample *v;
 	char *err = NULL;
-	size_t i, n = d->npending;
+	size_t i;
 
-	if (n == 0)
+	if (d->npending == 0)
 		return;
-	v = xcalloc(n, sizeof(*v));
-	for (i = 0; i < n; i++) {
-		v[i].probe = d->rb->probes[d->pending[i].probe].id;
-		v[i].at = d->pending[i].at;
-		v[i].state = probe_state_name(d->pending[i].state);
-		v[i].latency_ms = d->pending[i].latency_ms;
-		v[i].reason = d->pending[i].reason;
-	}
-	if (d->store != NULL && store_samples_add(d->store, d->rb->id, v, n,
-	    &err) != 0) {
-		logf_("%zu samples not stored: %s", n, err);
+	if (d->store != NULL && store_samples_add(d->store, d->rb->id,
+	    d->pending, d->npending, &err) != 0) {
+		logf_("%zu samples not stored: %s", d->npending, err);
 		free(err);
 	}
-	free(v);
-	for (i = 0; i < n; i++)
-		free(d->pending[i].reason);
+	for (i = 0; i < d->npending; i++)
+		free((char *)d->pending[i].reason);
 	d->npending = 0;
 }
 

@@ -11,6 +11,7 @@
 #include "runbook.h"
 #include "triage.h"
 #include "util/buf.h"
+#include "util/jsonout.h"
 #include "util/timeutil.h"
 #include "util/xmalloc.h"
 
@@ -550,16 +551,10 @@ probe_status(const struct watch *w, size_t i, double now)
 	return o;
 }
 
-static int
-dump_to_buf(const char *data, size_t n, void *arg)
-{
-	return buf_append(arg, data, n);
-}
-
 char *
 watch_status_text(const struct watch *w, double now)
 {
-	json_t *head, *failures = json_array(), *f;
+	json_t *head, *failures = json_array(), *f, *ack;
 	const char *id;
 	struct buf b;
 	char *text;
@@ -567,8 +562,7 @@ watch_status_text(const struct watch *w, double now)
 
 	json_array_foreach(json_object_get(w->diagnosis, "failures"), i, f) {
 		id = json_string_value(json_object_get(f, "id"));
-		json_t *ack = json_object_get(w->acks, id);
-
+		ack = json_object_get(w->acks, id);
 		json_array_append_new(failures, json_pack("{s:s, s:O, s:O, "
 		    "s:o, s:O}", "id", id, "title", json_object_get(f, "title"),
 		    "layer", json_object_get(f, "layer"), "since", iso_json(
@@ -600,7 +594,7 @@ watch_status_text(const struct watch *w, double now)
 
 		if (i > 0)
 			buf_putc(&b, ',');
-		json_dump_callback(o, dump_to_buf, &b, JSON_COMPACT);
+		jsonout_compact(&b, o);
 		json_decref(o);
 	}
 	buf_puts(&b, "]}");

@@ -47,3 +47,13 @@ jsonout_append(struct buf *b, const json_t *v, int depth)
 		json_dump_callback(v, jsonout_write, &s,
 		    JSONOUT_FLAGS | JSON_ENCODE_ANY);
 }
+
+void
+jsonout_compact(struct buf *b, const json_t *v)
+{
+	struct jsonout_sink s = { b, 0 };
+
+	if (v != NULL)
+		json_dump_callback(v, jsonout_write, &s, JSON_COMPACT |
+		    JSON_ENCODE_ANY);
+}

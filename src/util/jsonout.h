@@ -19,4 +19,8 @@
  * time. */
 void jsonout_append(struct buf *b, const json_t *v, int depth);
 
+/* jsonout_compact: appends v to b as jansson writes it with JSON_COMPACT
+ * (what the daemon's API serves). */
+void jsonout_compact(struct buf *b, const json_t *v);
+
 #endif
