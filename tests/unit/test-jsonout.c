@@ -142,6 +142,68 @@ test_jsonout_deep(void **state)
 	json_decref(v);
 }
 
+/* Appended after text, into a buffer with some room left but not
+ * enough: what was there stays, the value is written whole. */
+static void
+test_jsonout_after_text(void **state)
+{
+	json_t *r = sample();
+	char *want = jansson_text(r);
+	size_t i;
+	struct buf b;
+
+	(void)state;
+	for (i = 0; i < 3; i++) {
+		buf_init(&b, 0);
+		buf_puts(&b, "head:");
+		if (i > 0)
+			buf_reserve(&b, i == 1 ? 8 : strlen(want) + 1);
+		jsonout_append(&b, r, 0);
+		assert_int_equal(b.len, 5 + strlen(want));
+		assert_memory_equal(b.data, "head:", 5);
+		assert_string_equal(b.data + 5, want);
+		buf_dispose(&b);
+	}
+	free(want);
+	json_decref(r);
+}
+
+static void
+test_jsonout_compact(void **state)
+{
+	json_t *r = sample();
+	char *want = json_dumps(r, JSON_COMPACT | JSON_ENCODE_ANY);
+	struct buf b;
+
+	(void)state;
+	buf_init(&b, 0);
+	buf_putc(&b, '[');
+	jsonout_compact(&b, r);
+	assert_non_null(want);
+	assert_int_equal(b.len, 1 + strlen(want));
+	assert_string_equal(b.data + 1, want);
+	buf_dispose(&b);
+	free(want);
+	json_decref(r);
+}
+
+/* A buffer with a maximum the text does not fit under gets none of it. */
+static void
+test_jsonout_bounded(void **state)
+{
+	json_t *r = sample();
+	struct buf b;
+
+	(void)state;
+	buf_init(&b, 16);
+	buf_puts(&b, "x");
+	jsonout_append(&b, r, 1);
+	assert_string_equal(buf_cstr(&b), "x");
+	assert_true(b.truncated);
+	buf_dispose(&b);
+	json_decref(r);
+}
+
 static void
 test_jsonout_null(void **state)
 {
@@ -162,6 +224,9 @@ main(void)
 		cmocka_unit_test(test_jsonout_scalars),
 		cmocka_unit_test(test_jsonout_depth),
 		cmocka_unit_test(test_jsonout_deep),
+		cmocka_unit_test(test_jsonout_after_text),
+		cmocka_unit_test(test_jsonout_compact),
+		cmocka_unit_test(test_jsonout_bounded),
 		cmocka_unit_test(test_jsonout_null),
 	};
 
