@@ -321,11 +321,17 @@ on_probe_changed(void *arg, size_t i, const struct watch_probe *wp,
 	struct daemon *d = arg;
 	const char *reason = json_string_value(json_object_get(wp->result,
 	    "reason"));
+	const char *to = probe_state_name(wp->hard);
+	size_t n = strlen(to);
 
+	/* A skipped probe's reason already says so ("skipped: needs pg"). */
+	if (reason != NULL && strncmp(reason, to, n) == 0 &&
+	    strncmp(reason + n, ": ", 2) == 0)
+		reason += n + 2;
 	if (wp->hard != from)
 		logf_("%s: %s -> %s%s%s", d->rb->probes[i].id,
-		    probe_state_name(from), probe_state_name(wp->hard),
-		    reason != NULL ? ": " : "", reason != NULL ? reason : "");
+		    probe_state_name(from), to, reason != NULL ? ": " : "",
+		    reason != NULL ? reason : "");
 	else
 		logf_("%s: %s flapping", d->rb->probes[i].id,
 		    wp->flapping ? "started" : "stopped");
@@ -961,6 +967,52 @@ ack_apply(struct daemon *d, long i, const struct failure *f, json_t *ack)
 	return 0;
 }
 
+#define ACK_BODY_WANT "want {\"probe\": ID} or {\"failure\": ID}, with " \
+	"\"by\" and \"comment\""
+
+/* The string members of an ack's body, into probe, failure, by and
+ * comment (NULL when absent); 0, or -1 with the 400 answered. */
+static int
+ack_body(const struct httpd_request *req, struct httpd_response *res,
+    json_t **body, const char **fields[4])
+{
+	static const char *const keys[4] = { "probe", "failure", "by",
+		"comment" };
+	json_error_t je;
+	const char *key;
+	json_t *v;
+	size_t k;
+
+	*body = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES,
+	    &je);
+	if (*body == NULL) {
+		httpd_error(res, 400, "bad_request", "the body is not JSON "
+		    "(%s): " ACK_BODY_WANT, je.text);
+		return -1;
+	}
+	if (!json_is_object(*body)) {
+		httpd_error(res, 400, "bad_request", "the body is not a JSON "
+		    "object: " ACK_BODY_WANT);
+		return -1;
+	}
+	json_object_foreach(*body, key, v) {
+		for (k = 0; k < 4 && strcmp(key, keys[k]) != 0; k++)
+			;
+		if (k == 4) {
+			httpd_error(res, 400, "bad_request", "unknown key "
+			    "\"%s\": " ACK_BODY_WANT, key);
+			return -1;
+		}
+		if (!json_is_string(v)) {
+			httpd_error(res, 400, "bad_request", "\"%s\" must be "
+			    "a string", key);
+			return -1;
+		}
+		*fields[k] = json_string_value(v);
+	}
+	return 0;
+}
+
 /* POST /api/v1/ack and /api/v1/unack: {"probe": ID} or {"failure": ID},
  * with "by" (default: the client's address) and "comment" for an ack. */
 static void
@@ -968,20 +1020,14 @@ set_ack(struct daemon *d, const struct httpd_request *req,
     struct httpd_response *res, int on)
 {
 	const char *probe = NULL, *failure = NULL, *by = NULL, *comment = NULL;
+	const char **fields[4] = { &probe, &failure, &by, &comment };
 	const char *what, *noun;
 	const struct failure *f = NULL;
-	json_error_t je;
-	json_t *body = json_loadb(req->body, req->body_len,
-	    JSON_REJECT_DUPLICATES, &je), *ack = NULL;
+	json_t *body = NULL, *ack = NULL;
 	long i = -1;
 	char at[40];
 
-	if (body == NULL || json_unpack_ex(body, &je, JSON_STRICT,
-	    "{s?s, s?s, s?s, s?s}", "probe", &probe, "failure", &failure,
-	    "by", &by, "comment", &comment) != 0) {
-		httpd_error(res, 400, "bad_request", "%s%s: want {\"probe\": "
-		    "ID} or {\"failure\": ID}, with \"by\" and \"comment\"",
-		    body == NULL ? "the body is not JSON: " : "", je.text);
+	if (ack_body(req, res, &body, fields) != 0) {
 		json_decref(body);
 		return;
 	}

@@ -11,6 +11,7 @@ cat >"$T/rb.yaml" <<'EOF'
 runbook: abuse
 probes:
   self: { tcp: "127.0.0.1:1", interval: 1s }
+  after: { tcp: "127.0.0.1:1", needs: [self], interval: 1s }
 EOF
 PORT=$(closed_port)
 URL=http://127.0.0.1:$PORT
@@ -28,6 +29,10 @@ health_ok() {
 	if [ "$code" = 200 ]; then pass; else fail "$1: /health gave '$code'"; fi
 }
 health_ok "at start"
+# The log says a skip once: the reason already starts with "skipped:".
+until_ok 10 grep -q "after: ok -> skipped: needs self$" "$T/daemon.log" &&
+	pass || fail "the skip is logged with its reason"
+expect_not_in "$T/daemon.log" "skipped: skipped" "the skip is not said twice"
 
 # ---- slowloris: 200 connections from 4 addresses trickling a header byte a
 # second, then silent: closed by the idle timeout (10 s). One address gets
