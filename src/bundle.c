@@ -5,7 +5,6 @@
 
 #include <errno.h>
 #include <ftw.h>
-#include <openssl/evp.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,22 +18,11 @@
 #include "runbook.h"
 #include "util/buf.h"
 #include "util/fsutil.h"
+#include "util/sha256.h"
 #include "util/timeutil.h"
 #include "util/xmalloc.h"
 
 #define BUNDLE_TAR_TIMEOUT 120.0
-
-void
-sha256_hex(const void *data, size_t len, char *out)
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0, i;
-
-	EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL);
-	for (i = 0; i < mdlen; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
-	out[2 * mdlen] = '\0';
-}
 
 char *
 bundle_default_dir(void)
@@ -132,7 +120,7 @@ static int
 write_contents(const struct runbook *rb, const char *dir, json_t *doc,
     json_t *bring, char **cause)
 {
-	char sum[EVP_MAX_MD_SIZE * 2 + 1], *text, *bringdir;
+	char sum[SHA256_HEX_SIZE], *text, *bringdir;
 	json_t *facts = host_facts();
 	size_t i;
 	int rc;

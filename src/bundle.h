@@ -23,8 +23,4 @@ char *bundle_default_dir(void);
 int bundle_write(const struct runbook *rb, const char *path, json_t *doc,
     json_t *bring, char **cause);
 
-/* sha256_hex: the SHA-256 of data as 64 lower-case hex digits into out
- * (at least 65 bytes). */
-void sha256_hex(const void *data, size_t len, char *out);
-
 #endif

@@ -8,12 +8,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bundle.h"
 #include "cmd.h"
 #include "engine.h"
 #include "expr.h"
 #include "runbook.h"
 #include "store.h"
+#include "util/sha256.h"
 #include "util/timeutil.h"
 #include "util/xmalloc.h"
 
@@ -121,7 +121,7 @@ fix_plan(const struct runbook *rb, const struct failure *f, json_t *by_id,
     double now)
 {
 	json_t *guard = json_array(), *verify = json_array(), *plan;
-	char hash[65];
+	char hash[SHA256_HEX_SIZE];
 	size_t i;
 
 	for (i = 0; i < f->nguard; i++)
@@ -681,7 +681,7 @@ apply_confirm(struct apply *a)
 {
 	const struct fix_request *req = a->req;
 	const char *refusal = NULL;
-	char shown[65];
+	char shown[SHA256_HEX_SIZE];
 	int asked;
 
 	if (req->confirm == NULL)
@@ -758,7 +758,7 @@ apply_open_incident(struct apply *a, char **err)
 {
 	const struct fix_request *req = a->req;
 	const struct failure *f = req->f;
-	char sum[65];
+	char sum[SHA256_HEX_SIZE];
 	json_t *body, *ev;
 
 	ev = fix_evidence(req->rb, &f, 1, req->engine);

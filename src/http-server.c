@@ -21,9 +21,9 @@
 
 #include <jansson.h>
 
-#include "bundle.h"
 #include "util/buf.h"
 #include "util/fsutil.h"
+#include "util/sha256.h"
 
 #define TOKEN_MIN 16
 
@@ -40,7 +40,7 @@ struct httpd {
 	int epfd;
 	const struct httpd_route *routes;
 	void *arg;
-	char token_sha[65];	/* sha256_hex of the token */
+	char token_sha[SHA256_HEX_SIZE];	/* of the token */
 	size_t max_body;
 	unsigned short port;
 };
@@ -133,7 +133,7 @@ authorized(const struct httpd *h, struct MHD_Connection *c)
 {
 	const char *v = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 	    MHD_HTTP_HEADER_AUTHORIZATION);
-	char sha[65];
+	char sha[SHA256_HEX_SIZE];
 
 	if (v == NULL || strncasecmp(v, "Bearer ", 7) != 0)
 		return 0;

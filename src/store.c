@@ -9,10 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bundle.h"
 #include "store-impl.h"
 #include "util/buf.h"
 #include "util/fsutil.h"
+#include "util/sha256.h"
 #include "util/xmalloc.h"
 
 /* The outcomes a "closed" event may carry (store.h). */
