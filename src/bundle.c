@@ -1,10 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* The escalation bundle: what to attach to a ticket when nothing matched. */
-#define _GNU_SOURCE /* nftw's FTW_DEPTH and FTW_PHYS */
 #include "bundle.h"
 
 #include <errno.h>
-#include <ftw.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -183,15 +181,6 @@ write_contents(const struct runbook *rb, const char *dir, json_t *doc,
 	return rc;
 }
 
-static int
-remove_one(const char *path, const struct stat *st, int flag, struct FTW *f)
-{
-	(void)st;
-	(void)flag;
-	(void)f;
-	return remove(path);
-}
-
 /* Packs dir into tarball with tar(1), run as a command probe so that it has
  * a deadline and its process group is reaped like any other. */
 static int
@@ -271,7 +260,7 @@ bundle_write(const struct runbook *rb, const char *path, json_t *doc,
 	if (tarball) {
 		if (rc == 0)
 			rc = pack(rb, dir, path, cause);
-		nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+		fs_remove_tree(dir);
 	}
 	free(dir);
 	return rc;

@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* Where triage keeps its state, and making directories for it (fsutil.h). */
+/* Where triage keeps its state, and making and removing directories for it
+ * (fsutil.h). */
+#define _GNU_SOURCE /* nftw's FTW_DEPTH and FTW_PHYS */
 #include "util/fsutil.h"
 
 #include <errno.h>
+#include <ftw.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -36,5 +40,34 @@ fs_make_parents(const char *path, char **cause)
 		*p = '/';
 	}
 	free(copy);
+	return 0;
+}
+
+/* nftw has no argument for its callback: the first error of a walk. */
+static _Thread_local int remove_errno;
+
+static int
+remove_entry(const char *path, const struct stat *st, int flag,
+    struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	if (remove(path) != 0 && remove_errno == 0)
+		remove_errno = errno;
+	return 0;
+}
+
+int
+fs_remove_tree(const char *path)
+{
+	remove_errno = 0;
+	if (nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0 &&
+	    remove_errno == 0)
+		remove_errno = errno;
+	if (remove_errno != 0) {
+		errno = remove_errno;
+		return -1;
+	}
 	return 0;
 }

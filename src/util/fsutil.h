@@ -14,4 +14,9 @@ char *fs_state_dir(void);
  * create DIR: reason". */
 int fs_make_parents(const char *path, char **cause);
 
+/* fs_remove_tree: rm -r path: it and everything under it, depth first,
+ * without following symbolic links. 0, or -1 with errno of the first entry
+ * that could not be removed (the walk goes on past it). */
+int fs_remove_tree(const char *path);
+
 #endif

@@ -20,6 +20,7 @@
 #include <jansson.h>
 
 #include "alerts.h"
+#include "util/fsutil.h"
 #include "util/xmalloc.h"
 
 struct fixture {
@@ -55,10 +56,8 @@ static int
 teardown(void **state)
 {
 	struct fixture *f = *state;
-	char *cmd = xasprintf("rm -rf '%s'", f->dir);
 
-	assert_int_equal(system(cmd), 0);
-	free(cmd);
+	assert_int_equal(fs_remove_tree(f->dir), 0);
 	free(f->out);
 	free(f->script);
 	free(f);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Tests for the escalation bundle (bundle.c): its files, as a directory
  * and as a .tar.gz, the runbook's hash, and no secret in any byte. */
-#define _GNU_SOURCE /* memmem; nftw's FTW_DEPTH and FTW_PHYS */
+#define _GNU_SOURCE /* memmem */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,7 +10,6 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +20,7 @@
 #include "engine.h"
 #include "runbook.h"
 #include "util/buf.h"
+#include "util/fsutil.h"
 #include "util/proc.h"
 #include "util/xmalloc.h"
 
@@ -195,20 +195,11 @@ setup(void **state)
 }
 
 static int
-remove_one(const char *path, const struct stat *st, int flag, struct FTW *w)
-{
-	(void)st;
-	(void)flag;
-	(void)w;
-	return remove(path);
-}
-
-static int
 teardown(void **state)
 {
 	struct fixture *f = *state;
 
-	nftw(f->dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+	assert_int_equal(fs_remove_tree(f->dir), 0);
 	json_decref(f->doc);
 	json_decref(f->bring);
 	runbook_free(f->rb);

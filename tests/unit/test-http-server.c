@@ -24,6 +24,7 @@
 
 #include "http-server.h"
 #include "loop.h"
+#include "util/fsutil.h"
 #include "util/xmalloc.h"
 
 #define TOKEN "0123456789abcdef0123456789abcdef"
@@ -46,15 +47,6 @@ write_file(const char *path, const char *text, mode_t mode)
 	fputs(text, f);
 	fclose(f);
 	assert_int_equal(chmod(path, mode), 0);
-}
-
-static void
-rm_rf(const char *dir)
-{
-	char *cmd = xasprintf("rm -rf '%s'", dir);
-
-	assert_int_equal(system(cmd), 0);
-	free(cmd);
 }
 
 /* A token file: its first line, trimmed; refused when short or when group
@@ -88,7 +80,7 @@ test_token_file(void **state)
 	free(err);
 	free(path);
 	free(file);
-	rm_rf(dir);
+	assert_int_equal(fs_remove_tree(dir), 0);
 	free(dir);
 }
 
@@ -120,7 +112,7 @@ test_token_generated(void **state)
 	free(token);
 	free(path);
 	free(state_dir);
-	rm_rf(dir);
+	assert_int_equal(fs_remove_tree(dir), 0);
 	free(dir);
 }
 

@@ -2,14 +2,12 @@
 /* Tests for record_results (record.c) against a real SQLite store in a
  * temporary directory: samples, state changes, and refusals that store
  * nothing. */
-#define _GNU_SOURCE /* nftw's FTW_DEPTH and FTW_PHYS */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +15,7 @@
 
 #include "record.h"
 #include "store.h"
+#include "util/fsutil.h"
 #include "util/timeutil.h"
 #include "util/xmalloc.h"
 
@@ -27,15 +26,6 @@ struct fixture {
 	char *path;
 	struct store *s;
 };
-
-static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
 
 static int
 setup(void **state)
@@ -64,7 +54,7 @@ teardown(void **state)
 	struct fixture *f = *state;
 
 	store_close(f->s);
-	nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	assert_int_equal(fs_remove_tree(f->dir), 0);
 	free(f->path);
 	free(f);
 	return 0;

@@ -25,6 +25,7 @@
 #include "remote.h"
 #include "runbook.h"
 #include "util/buf.h"
+#include "util/fsutil.h"
 #include "util/proc.h"
 #include "util/timeutil.h"
 #include "util/xmalloc.h"
@@ -86,15 +87,13 @@ static int
 teardown(void **state)
 {
 	struct fixture *f = *state;
-	char cmd[300];
 
 	remote_shutdown();
 	setenv("PATH", f->old_path, 1);
 	unsetenv("FAKE_SSH_FAIL");
 	unsetenv("FAKE_SSH_HANG");
 	unsetenv("FAKE_SSH_LOG");
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	if (system(cmd) != 0)
+	if (fs_remove_tree(f->dir) != 0)
 		return -1;
 	free(f->old_path);
 	free(f);

@@ -2,7 +2,6 @@
 /* Tests for the store (store.c, store-sqlite.c): paths, migration, the
  * incident hash chain and its tamper detection, the fix lock across
  * processes, samples, state changes, history and pruning. */
-#define _GNU_SOURCE /* nftw's FTW_DEPTH and FTW_PHYS */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,7 +9,6 @@
 #include <cmocka.h>
 
 #include <errno.h>
-#include <ftw.h>
 #include <math.h>
 #include <signal.h>
 #include <sqlite3.h>
@@ -23,6 +21,7 @@
 
 #include "store-impl.h"
 #include "store.h"
+#include "util/fsutil.h"
 #include "util/xmalloc.h"
 
 #define T0 1700000000.0
@@ -32,15 +31,6 @@ struct fixture {
 	char *path;		/* dir/state/triage.db */
 	struct store *s;
 };
-
-static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
 
 static int
 setup(void **state)
@@ -85,7 +75,7 @@ teardown(void **state)
 	struct fixture *f = *state;
 
 	store_close(f->s);
-	nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	assert_int_equal(fs_remove_tree(f->dir), 0);
 	free(f->path);
 	free(f);
 	return 0;
