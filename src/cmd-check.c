@@ -50,68 +50,45 @@ exit_code(enum probe_state worst)
 	return EXIT_UNKNOWN;
 }
 
-/* The first line is a monitoring-plugin status line with perfdata, so
- * `triage check` works as a Nagios/Icinga check as it is. */
-static void
-print_summary(const struct runbook *rb, json_t *list, enum probe_state worst,
-    double secs, const struct style *st)
-{
-	size_t counts[STATE_SKIPPED + 1] = { 0 }, i;
-	json_t *r, *first_bad = NULL;
-	char upper[16];
+/* The human table, taken a result at a time as the engine hands them over
+ * (runbook order): each becomes a row of text and the tree is freed, so a
+ * large runbook holds rows rather than results, as --json holds text. The
+ * rows wait for the widest id and are printed grouped by layer, layers in
+ * order of first appearance. */
+struct check_row {
+	const struct probe *probe;	/* its id and layer */
+	char *note;		/* the ok row's detail, or the reason (heap) */
+	size_t layer;		/* index into check_table.layers */
+	enum probe_state state;
+	int detail;		/* note is an ok row's detail (dim) */
+	char latency[32];
+};
 
-	json_array_foreach(list, i, r) {
-		enum probe_state s;
-
-		if (probe_state_parse(json_string_value(json_object_get(r,
-		    "state")), &s) != 0)
-			s = STATE_UNKNOWN;
-		counts[s]++;
-		if (first_bad == NULL && s == worst && s != STATE_OK &&
-		    s != STATE_SKIPPED)
-			first_bad = r;
-	}
-	for (i = 0; i < sizeof(upper) - 1 &&
-	    probe_state_name(worst)[i] != '\0'; i++)
-		upper[i] = (char)(probe_state_name(worst)[i] - 'a' + 'A');
-	upper[i] = '\0';
-	printf("%sTRIAGE %s%s - %s: ", cmd_state_color(st,
-	    probe_state_name(worst)), upper, st->reset, rb->id);
-	if (first_bad != NULL) {
-		size_t others = counts[worst] - 1;
-		const char *reason = json_string_value(json_object_get(
-		    first_bad, "reason"));
-
-		printf("%s %s", json_string_value(json_object_get(first_bad,
-		    "id")), reason != NULL ? reason : "");
-		if (others > 0)
-			printf(" (+%zu more %s)", others,
-			    probe_state_name(worst));
-		printf("; ");
-	}
-	printf("%zu ok, %zu warning, %zu critical, %zu unknown, %zu skipped "
-	    "| ok=%zu warning=%zu critical=%zu unknown=%zu skipped=%zu "
-	    "time=%.3fs\n", counts[STATE_OK], counts[STATE_WARNING],
-	    counts[STATE_CRITICAL], counts[STATE_UNKNOWN],
-	    counts[STATE_SKIPPED], counts[STATE_OK], counts[STATE_WARNING],
-	    counts[STATE_CRITICAL], counts[STATE_UNKNOWN],
-	    counts[STATE_SKIPPED], secs);
-}
+struct check_table {
+	const struct runbook *rb;
+	struct check_row *rows;
+	size_t nrows;
+	size_t *layer_rows;	/* rows of each layer (then where it starts) */
+	const char **layers;	/* names, borrowed from the runbook */
+	size_t nlayers;
+	json_t *layer_index;	/* name -> index into layers */
+	size_t counts[STATE_SKIPPED + 1];
+	size_t first[STATE_SKIPPED + 1];	/* each state's first row + 1 */
+	json_t *keep;		/* NULL, or every result (for --record) */
+};
 
 /* For a row that is ok: the last expectation (usually the most specific)
  * and the value it read, so the table shows what was checked
  * ("json.used_pct < 95 (17)"). */
 static char *
-ok_detail(const struct runbook *rb, json_t *r)
+ok_detail(const struct runbook *rb, const struct probe *p, json_t *r)
 {
-	long i = runbook_probe_index(rb, json_string_value(json_object_get(r,
-	    "id")));
 	const struct expr *e;
 	char *got, *detail;
 
-	if (i < 0 || rb->probes[i].nexpect == 0)
+	if (p->nexpect == 0)
 		return NULL;
-	e = rb->probes[i].expect[rb->probes[i].nexpect - 1];
+	e = p->expect[p->nexpect - 1];
 	got = expr_explain(e, r, time_now());
 	detail = *got != '\0' ? xasprintf("%s (%s)", expr_source(e), got) :
 	    xstrdup(expr_source(e));
@@ -123,64 +100,162 @@ ok_detail(const struct runbook *rb, json_t *r)
 }
 
 static void
-print_row(const struct runbook *rb, json_t *q, int idw,
-    const struct style *st)
+check_table_take(void *arg, size_t i, json_t *result)
 {
-	const char *state = json_string_value(json_object_get(q, "state"));
-	const char *reason = json_string_value(json_object_get(q, "reason"));
-	json_t *lat = json_object_get(q, "latency");
-	char latency[32] = "-", *detail = NULL;
+	struct check_table *ct = arg;
+	const struct runbook *rb = ct->rb;
+	const char *reason = json_string_value(json_object_get(result,
+	    "reason"));
+	json_t *lat = json_object_get(result, "latency"), *at;
+	struct check_row *row;
+	long k = runbook_probe_index(rb, json_string_value(json_object_get(
+	    result, "id")));
 
+	(void)i;
+	if (ct->keep != NULL)
+		json_array_append(ct->keep, result);
+	if (k < 0) {	/* cannot be: every result is of a probe of rb */
+		json_decref(result);
+		return;
+	}
+	row = &ct->rows[ct->nrows];
+	memset(row, 0, sizeof(*row));
+	row->probe = &rb->probes[k];
+	if (probe_state_parse(json_string_value(json_object_get(result,
+	    "state")), &row->state) != 0)
+		row->state = STATE_UNKNOWN;
+	snprintf(row->latency, sizeof(row->latency), "-");
 	if (json_is_number(lat))
-		duration_format(json_number_value(lat), latency,
-		    sizeof(latency));
-	if (reason == NULL && strcmp(state, "ok") == 0)
-		detail = ok_detail(rb, q);
-	printf("  %s%-8s%s  %-*s  %7s", cmd_state_color(st, state), state,
-	    st->reset, idw, json_string_value(json_object_get(q, "id")),
-	    latency);
-	if (detail != NULL)
-		printf("  %s%s%s", st->dim, detail, st->reset);
-	else if (reason != NULL)
-		printf("  %s", reason);
-	putchar('\n');
-	free(detail);
+		duration_format(json_number_value(lat), row->latency,
+		    sizeof(row->latency));
+	if (reason == NULL && row->state == STATE_OK) {
+		row->note = ok_detail(rb, row->probe, result);
+		row->detail = 1;
+	} else if (reason != NULL) {
+		row->note = xstrdup(reason);
+	}
+	at = json_object_get(ct->layer_index, row->probe->layer);
+	if (at == NULL) {
+		at = json_integer((json_int_t)ct->nlayers);
+		json_object_set_new(ct->layer_index, row->probe->layer, at);
+		ct->layers[ct->nlayers++] = row->probe->layer;
+	}
+	row->layer = (size_t)json_integer_value(at);
+	ct->layer_rows[row->layer]++;
+	ct->counts[row->state]++;
+	if (ct->first[row->state] == 0)
+		ct->first[row->state] = ct->nrows + 1;
+	ct->nrows++;
+	json_decref(result);
+}
+
+/* The first line is a monitoring-plugin status line with perfdata, so
+ * `triage check` works as a Nagios/Icinga check as it is. */
+static void
+print_summary(const struct check_table *ct, enum probe_state worst,
+    double secs, const struct style *st)
+{
+	const size_t *c = ct->counts;
+	char upper[16];
+	size_t i;
+
+	for (i = 0; i < sizeof(upper) - 1 &&
+	    probe_state_name(worst)[i] != '\0'; i++)
+		upper[i] = (char)(probe_state_name(worst)[i] - 'a' + 'A');
+	upper[i] = '\0';
+	printf("%sTRIAGE %s%s - %s: ", cmd_state_color(st,
+	    probe_state_name(worst)), upper, st->reset, ct->rb->id);
+	if (worst != STATE_OK && worst != STATE_SKIPPED &&
+	    ct->first[worst] != 0) {
+		const struct check_row *bad = &ct->rows[ct->first[worst] - 1];
+
+		printf("%s %s", bad->probe->id, bad->note != NULL ?
+		    bad->note : "");
+		if (c[worst] > 1)
+			printf(" (+%zu more %s)", c[worst] - 1,
+			    probe_state_name(worst));
+		printf("; ");
+	}
+	printf("%zu ok, %zu warning, %zu critical, %zu unknown, %zu skipped "
+	    "| ok=%zu warning=%zu critical=%zu unknown=%zu skipped=%zu "
+	    "time=%.3fs\n", c[STATE_OK], c[STATE_WARNING], c[STATE_CRITICAL],
+	    c[STATE_UNKNOWN], c[STATE_SKIPPED], c[STATE_OK], c[STATE_WARNING],
+	    c[STATE_CRITICAL], c[STATE_UNKNOWN], c[STATE_SKIPPED], secs);
 }
 
 static void
-print_table(const struct runbook *rb, json_t *list, const struct style *st)
+print_row(const struct check_row *row, int idw, const struct style *st)
 {
-	json_t *layers = json_object(), *r, *rows, *q;
-	const char *name;
-	int idw = 5;
-	size_t i, j;
+	const char *state = probe_state_name(row->state);
 
-	json_array_foreach(list, i, r) {
-		int w = (int)strlen(json_string_value(json_object_get(r,
-		    "id")));
+	printf("  %s%-8s%s  %-*s  %7s", cmd_state_color(st, state), state,
+	    st->reset, idw, row->probe->id, row->latency);
+	if (row->note != NULL && row->detail)
+		printf("  %s%s%s", st->dim, row->note, st->reset);
+	else if (row->note != NULL)
+		printf("  %s", row->note);
+	putchar('\n');
+}
+
+/* The rows by layer: a counting sort on the layer index (stable, so
+ * probes stay in runbook order), then each layer under its name. */
+static void
+print_table(struct check_table *ct, const struct style *st)
+{
+	size_t *order = xcalloc(ct->nrows + 1, sizeof(*order));
+	size_t i, l, at = 0, n;
+	int idw = 5;
+
+	for (i = 0; i < ct->nrows; i++) {
+		int w = (int)strlen(ct->rows[i].probe->id);
 
 		if (w > idw)
 			idw = w;
 	}
-	/* Layers in order of first appearance, probes in runbook order: one
-	 * pass to group the rows by layer, one to print them. */
-	json_array_foreach(list, i, r) {
-		const char *layer = json_string_value(json_object_get(r,
-		    "layer"));
-		json_t *group = json_object_get(layers, layer);
+	for (l = 0; l < ct->nlayers; l++) {
+		n = ct->layer_rows[l];
+		ct->layer_rows[l] = at;
+		at += n;
+	}
+	for (i = 0; i < ct->nrows; i++)
+		order[ct->layer_rows[ct->rows[i].layer]++] = i;
+	for (i = 0; i < ct->nrows; i++) {
+		const struct check_row *row = &ct->rows[order[i]];
 
-		if (group == NULL) {
-			group = json_array();
-			json_object_set_new(layers, layer, group);
-		}
-		json_array_append(group, r);
+		if (i == 0 || ct->rows[order[i - 1]].layer != row->layer)
+			printf("\n%s%s%s\n", st->bold, ct->layers[row->layer],
+			    st->reset);
+		print_row(row, idw, st);
 	}
-	json_object_foreach(layers, name, rows) {
-		printf("\n%s%s%s\n", st->bold, name, st->reset);
-		json_array_foreach(rows, j, q)
-			print_row(rb, q, idw, st);
+	free(order);
+}
+
+/* keep: NULL, or an array that gets every result too. */
+static int
+check_table(struct cmd_ctx *ctx, const struct runbook *rb, double t0,
+    enum probe_state *worst, json_t *keep)
+{
+	struct check_table ct = { .rb = rb, .keep = keep };
+	struct style st = cmd_style(ctx);
+	size_t i;
+	int rc;
+
+	ct.rows = xcalloc(rb->nprobes + 1, sizeof(*ct.rows));
+	ct.layer_rows = xcalloc(rb->nprobes + 1, sizeof(*ct.layer_rows));
+	ct.layers = xcalloc(rb->nprobes + 1, sizeof(*ct.layers));
+	ct.layer_index = json_object();
+	rc = cmd_run_probes_each(ctx, rb, check_table_take, &ct, worst);
+	if (rc == 0) {
+		print_summary(&ct, *worst, time_mono() - t0, &st);
+		print_table(&ct, &st);
 	}
-	json_decref(layers);
+	for (i = 0; i < ct.nrows; i++)
+		free(ct.rows[i].note);
+	free(ct.rows);
+	free(ct.layer_rows);
+	free(ct.layers);
+	json_decref(ct.layer_index);
+	return rc;
 }
 
 /* --json: each result is written into the text of the "probes" array as
@@ -260,23 +335,16 @@ cmd_check_exec(struct cmd_ctx *ctx)
 	json_t *list = NULL;
 	enum probe_state worst;
 	double t0 = time_mono();
-	struct style st = cmd_style(ctx);
 	int rc;
 
 	if (cmd_load_runbook(ctx, &rb) != 0)
 		return EXIT_UNKNOWN;
-	if (cmd_opt(ctx, "json") != NULL) {
-		if (cmd_opt(ctx, "record") != NULL)
-			list = json_array();
+	if (cmd_opt(ctx, "record") != NULL)
+		list = json_array();
+	if (cmd_opt(ctx, "json") != NULL)
 		rc = check_json(ctx, rb, &worst, list);
-	} else {
-		rc = cmd_run_probes(ctx, rb, &list);
-		if (rc == 0) {
-			worst = engine_worst(list);
-			print_summary(rb, list, worst, time_mono() - t0, &st);
-			print_table(rb, list, &st);
-		}
-	}
+	else
+		rc = check_table(ctx, rb, t0, &worst, list);
 	if (rc != 0) {
 		json_decref(list);
 		runbook_free(rb);
