@@ -412,8 +412,9 @@ item_finish(struct item *it)
 	release_dependents(it);
 }
 
+/* Cancels every running probe: each completes as "interrupted". */
 static void
-interrupt_all(struct engine *e)
+cancel_running(struct engine *e)
 {
 	size_t i;
 
@@ -427,6 +428,14 @@ interrupt_all(struct engine *e)
 			on_complete(&it->run);
 		}
 	}
+}
+
+static void
+interrupt_all(struct engine *e)
+{
+	size_t i;
+
+	cancel_running(e);
 	for (i = 0; i < e->n; i++) {
 		struct item *it = &e->items[i];
 
@@ -828,16 +837,7 @@ sched_free(struct sched *s)
 	e = &s->e;
 	sched_drain(s);
 	s->sopts.take = NULL;
-	for (i = 0; i < e->n; i++) {
-		struct item *it = &e->items[i];
-
-		if (it->status == ITEM_RUNNING) {
-			it->probe->kind->cancel(&it->run);
-			probe_run_error(&it->run, "interrupted");
-			it->run.completed = 1;
-			on_complete(&it->run);
-		}
-	}
+	cancel_running(e);
 	while (e->ncompleted > 0)
 		item_finish(&e->items[e->completed[--e->ncompleted]]);
 	for (i = 0; i < e->n; i++) {
