@@ -43,9 +43,6 @@ fs_make_parents(const char *path, char **cause)
 	return 0;
 }
 
-/* nftw has no argument for its callback: the first error of a walk. */
-static _Thread_local int remove_errno;
-
 static int
 remove_entry(const char *path, const struct stat *st, int flag,
     struct FTW *ftw)
@@ -53,21 +50,14 @@ remove_entry(const char *path, const struct stat *st, int flag,
 	(void)st;
 	(void)flag;
 	(void)ftw;
-	if (remove(path) != 0 && remove_errno == 0)
-		remove_errno = errno;
-	return 0;
+	return remove(path);
 }
 
 int
 fs_remove_tree(const char *path)
 {
-	remove_errno = 0;
-	if (nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0 &&
-	    remove_errno == 0)
-		remove_errno = errno;
-	if (remove_errno != 0) {
-		errno = remove_errno;
-		return -1;
-	}
-	return 0;
+	/* A failed remove() ends the walk, and nftw returns -1 with its
+	 * errno. */
+	return nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0 ? -1 :
+	    0;
 }

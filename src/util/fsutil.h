@@ -15,8 +15,8 @@ char *fs_state_dir(void);
 int fs_make_parents(const char *path, char **cause);
 
 /* fs_remove_tree: rm -r path: it and everything under it, depth first,
- * without following symbolic links. 0, or -1 with errno of the first entry
- * that could not be removed (the walk goes on past it). */
+ * without following symbolic links. 0, or -1 with errno at the first entry
+ * that could not be removed (what is left stays). */
 int fs_remove_tree(const char *path);
 
 #endif
