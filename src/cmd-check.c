@@ -51,10 +51,10 @@ exit_code(enum probe_state worst)
 }
 
 /* The human table, taken a result at a time as the engine hands them over
- * (runbook order): each becomes a row of text and the tree is freed, so a
- * large runbook holds rows rather than results, as --json holds text. The
- * rows wait for the widest id and are printed grouped by layer, layers in
- * order of first appearance. */
+ * (runbook order): each becomes a row (its state, latency and note) and
+ * the tree is freed, so a large runbook holds rows rather than results, as
+ * --json holds text. The rows wait for the widest id and are printed
+ * grouped by layer, layers in order of first appearance. */
 struct check_row {
 	const struct probe *probe;	/* its id and layer */
 	char *note;		/* the ok row's detail, or the reason (heap) */
