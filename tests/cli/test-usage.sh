@@ -61,4 +61,31 @@ run render --format pdf --builtin
 expect_rc 3 "render unknown format"
 expect_in "$T/err" 'unknown format "pdf"' "render unknown format message"
 
+# ---- output that cannot be written: an error, not a silent success
+"$TRIAGE" check --builtin --json >/dev/full 2>"$T/err"
+RC=$?
+expect_rc 3 "check --json to a full disk"
+expect_in "$T/err" "triage: cannot write the output" "a full disk is said"
+"$TRIAGE" --help >/dev/full 2>"$T/err"
+RC=$?
+expect_rc 3 "--help to a full disk"
+expect_in "$T/err" "cannot write the output: No space left on device" "with the reason when stdio has it"
+"$TRIAGE" check --builtin >&- 2>"$T/err"
+RC=$?
+expect_rc 3 "check with stdout closed"
+expect_in "$T/err" "cannot write the output" "a closed stdout is said"
+# A reader that has gone (as `| head -1` after its line) fails the run
+# quietly: the pipe's read end is closed before triage writes.
+python3 - "$TRIAGE" >"$T/out" <<'PY'
+import os, subprocess, sys
+r, w = os.pipe()
+os.close(r)
+p = subprocess.run([sys.argv[1], "check", "--builtin", "--json"], stdout=w,
+    stderr=subprocess.PIPE)
+print(p.returncode)
+sys.stdout.write(p.stderr.decode())
+PY
+expect_eq "$(head -n 1 "$T/out")" 3 "a reader that left: exit 3"
+expect_eq "$(tail -n +2 "$T/out")" "" "a reader that left: nothing said"
+
 finish
