@@ -69,6 +69,9 @@ cmd_render_exec(struct cmd_ctx *ctx)
 	}
 	if (strcmp(rb->path, "<builtin>") == 0) {
 		arg = xstrdup("--builtin");
+	} else if (strcmp(rb->path, "-") == 0) {
+		/* Read from standard input: no path to show, a placeholder. */
+		arg = xstrdup("-f RUNBOOK");
 	} else {
 		char *q = shquote(rb->path);
 

@@ -1349,8 +1349,15 @@ cmd_watch_exec(struct cmd_ctx *ctx)
 	}
 	self[n] = '\0';
 	d.self = xstrdup(self);
-	if (cmd_find_runbook(ctx, &d.path) != 0 ||
-	    cmd_load_runbook(ctx, &d.rb) != 0)
+	if (cmd_find_runbook(ctx, &d.path) != 0)
+		goto out;
+	if (d.path != NULL && strcmp(d.path, "-") == 0) {
+		/* Its poller, and every SIGHUP, read the runbook again. */
+		fprintf(stderr, "triage watch: -f -: the daemon reads its "
+		    "runbook again (its poller, a reload); give a file\n");
+		goto out;
+	}
+	if (cmd_load_runbook(ctx, &d.rb) != 0)
 		goto out;
 	if (store_open(cmd_opt(ctx, "store"), &d.store, &err) != 0) {
 		fprintf(stderr, "triage watch: %s\n", err);

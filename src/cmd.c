@@ -19,9 +19,9 @@
 #include "util/xmalloc.h"
 
 static const struct option_spec common_options[] = {
-	{ "file", 'f', OPT_STRING, "the runbook to use (default: "
-	    "$TRIAGE_RUNBOOK, else ./triage.yaml, else the built-in host "
-	    "runbook)", "RUNBOOK" },
+	{ "file", 'f', OPT_STRING, "the runbook to use, - for standard input "
+	    "(default: $TRIAGE_RUNBOOK, else ./triage.yaml, else the built-in "
+	    "host runbook)", "RUNBOOK" },
 	{ "builtin", 0, OPT_FLAG, "use the built-in host runbook", NULL },
 	{ "no-color", 0, OPT_FLAG, "no colour, even on a terminal (so does "
 	    "NO_COLOR)", NULL },
@@ -312,7 +312,8 @@ cmd_load_runbook(struct cmd_ctx *ctx, struct runbook **out)
 	diags_print(&d, stderr);
 	if (rc != 0 && d.errors > 0)
 		fprintf(stderr, "triage: %s: %zu error%s; nothing was run\n",
-		    path != NULL ? path : "<builtin>", d.errors,
+		    path == NULL ? "<builtin>" : strcmp(path, "-") == 0 ?
+		    RUNBOOK_STDIN_NAME : path, d.errors,
 		    d.errors == 1 ? "" : "s");
 	diags_dispose(&d);
 	return rc;

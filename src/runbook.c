@@ -427,16 +427,17 @@ runbook_load_string(const char *name, const char *text, size_t len,
 	return runbook_load(rb, &len, out, d);
 }
 
-/* read_file: the whole of path (heap, NUL-terminated) and its length. */
+/* read_file: the whole of path (heap, NUL-terminated) and its length;
+ * path NULL is standard input, read to its end and left open. */
 static int
 read_file(const char *path, char **out, size_t *len, char **cause)
 {
 	char chunk[65536];
 	struct buf b;
 	ssize_t r;
-	int fd;
+	int fd = STDIN_FILENO;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+	if (path != NULL && (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
 		*cause = xasprintf("cannot open: %s", strerror(errno));
 		return -1;
 	}
@@ -450,7 +451,8 @@ read_file(const char *path, char **out, size_t *len, char **cause)
 			break;
 		}
 		if (r == 0) {
-			close(fd);
+			if (path != NULL)
+				close(fd);
 			*len = b.len;
 			*out = buf_steal(&b);
 			return 0;
@@ -461,7 +463,8 @@ read_file(const char *path, char **out, size_t *len, char **cause)
 			break;
 		}
 	}
-	close(fd);
+	if (path != NULL)
+		close(fd);
 	buf_dispose(&b);
 	return -1;
 }
@@ -526,10 +529,13 @@ runbook_load_file(const char *path, struct runbook **out, struct diags *d)
 	struct buf joined;
 	char **paths = NULL, *cause = NULL;
 	size_t n = 0, i, *lens;
-	int rc;
+	int rc, is_stdin = strcmp(path, "-") == 0;
 
 	*out = NULL;
-	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+	if (is_stdin) {
+		paths = xcalloc(1, sizeof(*paths));
+		paths[n++] = xstrdup(RUNBOOK_STDIN_NAME);
+	} else if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
 		if (list_yaml(path, &paths, &n, &cause) != 0)
 			goto fail;
 	} else {
@@ -545,8 +551,8 @@ runbook_load_file(const char *path, struct runbook **out, struct diags *d)
 		rb->files[i].path = paths[i];
 	free(paths);
 	for (i = 0; i < n; i++) {
-		if (read_file(rb->files[i].path, &rb->files[i].source, &lens[i],
-		    &cause) != 0) {
+		if (read_file(is_stdin ? NULL : rb->files[i].path,
+		    &rb->files[i].source, &lens[i], &cause) != 0) {
 			diags_add(d, DIAG_ERROR, (struct srcpos){
 			    rb->files[i].path, 0, 0 }, NULL, NULL, "%s", cause);
 			free(cause);

@@ -127,11 +127,15 @@ struct runbook {
 					 * runbook_probe_index (NULL: none) */
 };
 
+/* What errors call a runbook read from standard input. */
+#define RUNBOOK_STDIN_NAME "<stdin>"
+
 /* runbook_load_file: reads, parses and validates the runbook at path. Every
  * problem found is added to d (all of them, not just the first). Returns 0
  * with *out set (the caller frees it with runbook_free) when d has no
  * errors, else -1 and *out is NULL. A directory is every *.yaml and *.yml
- * file in it, in name order, read as one runbook. */
+ * file in it, in name order, read as one runbook; "-" is standard input
+ * (RUNBOOK_STDIN_NAME in errors). */
 int runbook_load_file(const char *path, struct runbook **out,
     struct diags *d);
 

@@ -117,4 +117,25 @@ run check -f "$T/serial.yaml"
 ms=$(( ($(date +%s%N) - start) / 1000000 ))
 [ "$ms" -lt 2500 ] && pass || fail "default -j took ${ms} ms; expected the three probes at once (~1 s)"
 
+# -f - reads the runbook from standard input; errors call it <stdin>.
+printf 'runbook: from-stdin\nprobes:\n  f: { file: /etc/hostname, expect: exists }\n' >"$T/stdin.yaml"
+"$TRIAGE" check -f - --json <"$T/stdin.yaml" >"$T/out" 2>"$T/err"
+RC=$?
+expect_rc 0 "check -f - (standard input)"
+expect_jq '.runbook == "from-stdin" and .probes[0].state == "ok"' "the runbook from standard input ran"
+printf 'runbook: bad\nprobes:\n  f: { fil: /etc/hostname }\n' |
+	"$TRIAGE" check -f - >"$T/out" 2>"$T/err"
+RC=$?
+expect_rc 3 "check -f - with an error"
+expect_in "$T/err" '<stdin>:3:8: error: unknown key "fil"' "the error names <stdin>:LINE:COL"
+expect_in "$T/err" "triage: <stdin>: 1 error; nothing was run" "the summary names <stdin>"
+"$TRIAGE" render -f - <"$T/stdin.yaml" >"$T/out" 2>"$T/err"
+RC=$?
+expect_rc 0 "render -f -"
+expect_in "$T/out" '`triage -f RUNBOOK` runs every probe' "render shows a placeholder, not -f -"
+"$TRIAGE" watch -f - --listen 127.0.0.1:1 <"$T/stdin.yaml" >"$T/out" 2>"$T/err"
+RC=$?
+expect_rc 3 "watch -f - is refused"
+expect_in "$T/err" "the daemon reads its runbook again" "watch says why"
+
 finish
