@@ -171,5 +171,6 @@ run(int argc, char **argv)
 int
 main(int argc, char **argv)
 {
+	proc_null_std_fds();
 	return close_stdout(run(argc, argv));
 }

@@ -20,6 +20,21 @@
 #include "util/xmalloc.h"
 
 int
+proc_null_std_fds(void)
+{
+	int fd;
+
+	/* open() takes the lowest free number: each closed one in turn,
+	 * then one above them, which is closed again. */
+	while ((fd = open("/dev/null", O_RDWR)) >= 0 && fd <= STDERR_FILENO)
+		;
+	if (fd < 0)
+		return -1;
+	close(fd);
+	return 0;
+}
+
+int
 proc_init(void)
 {
 	struct sigaction sa;

@@ -35,6 +35,13 @@ struct proc_opts {
 				 * 0: /dev/null */
 };
 
+/* proc_null_std_fds: opens /dev/null on whichever of standard input,
+ * output and error is closed, so that no file or socket opened later
+ * takes its number and gets what is printed there (a log line written
+ * into a client's HTTP connection). main() calls it first. Returns 0, or
+ * -1 with errno set (no /dev/null). */
+int proc_null_std_fds(void);
+
 /* proc_init: makes this process the child subreaper (PR_SET_CHILD_SUBREAPER)
  * so that orphaned grandchildren are re-parented to us and reaped by
  * proc_kill, and restores the default SIGCHLD disposition (an ignored

@@ -641,6 +641,39 @@ test_spawn_text(void **state)
 	free(t);
 }
 
+/* A closed standard fd gets /dev/null; open ones are left alone; and the
+ * next file opened does not take a standard number. */
+static void
+test_null_std_fds(void **state)
+{
+	int saved_in = dup(STDIN_FILENO), saved_err = dup(STDERR_FILENO), fd;
+	struct stat null_st, st, out_before, out_after;
+
+	(void)state;
+	assert_true(saved_in > STDERR_FILENO && saved_err > STDERR_FILENO);
+	assert_int_equal(stat("/dev/null", &null_st), 0);
+	assert_int_equal(fstat(STDOUT_FILENO, &out_before), 0);
+	close(STDIN_FILENO);
+	close(STDERR_FILENO);
+	assert_int_equal(proc_null_std_fds(), 0);
+	assert_int_equal(fstat(STDIN_FILENO, &st), 0);
+	assert_true(S_ISCHR(st.st_mode) && st.st_rdev == null_st.st_rdev);
+	assert_int_equal(fstat(STDERR_FILENO, &st), 0);
+	assert_true(S_ISCHR(st.st_mode) && st.st_rdev == null_st.st_rdev);
+	assert_int_equal(fstat(STDOUT_FILENO, &out_after), 0);
+	assert_true(out_after.st_ino == out_before.st_ino &&
+	    out_after.st_dev == out_before.st_dev);
+	fd = open("/dev/null", O_RDONLY);
+	assert_true(fd > STDERR_FILENO);
+	close(fd);
+	/* Nothing closed: nothing changes. */
+	assert_int_equal(proc_null_std_fds(), 0);
+	assert_int_equal(dup2(saved_in, STDIN_FILENO), STDIN_FILENO);
+	assert_int_equal(dup2(saved_err, STDERR_FILENO), STDERR_FILENO);
+	close(saved_in);
+	close(saved_err);
+}
+
 int
 main(void)
 {
@@ -674,6 +707,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_spawn_start_fails, setup,
 		    teardown),
 		cmocka_unit_test(test_spawn_text),
+		cmocka_unit_test(test_null_std_fds),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, NULL);
