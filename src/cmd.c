@@ -3,6 +3,8 @@
 #include "cmd.h"
 
 #include <errno.h>
+#include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -665,4 +667,39 @@ cmd_width_of(json_t *list, const char *key, int min)
 			w = n;
 	}
 	return w;
+}
+
+/* Whether stdout is a pipe or socket whose reader has gone (the write
+ * end polls as an error). */
+static int
+stdout_reader_gone(void)
+{
+	struct pollfd p = { STDOUT_FILENO, 0, 0 };
+
+	return poll(&p, 1, 0) == 1 && (p.revents & POLLERR) != 0;
+}
+
+/* stdio keeps no errno for a write that failed before the last flush:
+ * then the message has no reason. */
+int
+cmd_close_stdout(int rc)
+{
+	int failed, err;
+
+	errno = 0;
+	failed = fflush(stdout) != 0;
+	err = errno;
+	if (ferror(stdout)) {
+		failed = 1;
+	} else if (!failed && fclose(stdout) != 0 && errno != EBADF) {
+		/* EBADF with nothing pending: there was no stdout to lose. */
+		failed = 1;
+		err = errno;
+	}
+	if (!failed)
+		return rc;
+	if (err != EPIPE && !stdout_reader_gone())
+		fprintf(stderr, "triage: cannot write the output%s%s\n",
+		    err != 0 ? ": " : "", err != 0 ? strerror(err) : "");
+	return EXIT_UNKNOWN;
 }

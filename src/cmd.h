@@ -132,6 +132,13 @@ int cmd_record(struct cmd_ctx *ctx, const struct runbook *rb,
  * what conditions read. */
 json_t *cmd_results_by_id(json_t *list);
 
+/* cmd_close_stdout: main's last word. Everything printed must have
+ * reached stdout: a full disk or a stdout that is gone makes the run fail
+ * (EXIT_UNKNOWN, as any failure of triage itself), said on stderr, except
+ * a reader that left early (EPIPE, as in `triage check | head -1`), which
+ * is quiet. As coreutils' close_stdout. Returns rc when all is written. */
+int cmd_close_stdout(int rc);
+
 /* cmd_print_json: doc on stdout as the one --json document (indented,
  * reals to 9 significant digits, a final newline). */
 void cmd_print_json(json_t *doc);

@@ -1,7 +1,5 @@
 /* SPDX-License-Identifier: MIT */
 /* triage: argument parsing and the command table, nothing else. */
-#include <errno.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,45 +68,6 @@ find_command(const char *name)
 	return NULL;
 }
 
-/* Whether stdout is a pipe or socket whose reader has gone (the write
- * end polls as an error). */
-static int
-stdout_reader_gone(void)
-{
-	struct pollfd p = { STDOUT_FILENO, 0, 0 };
-
-	return poll(&p, 1, 0) == 1 && (p.revents & POLLERR) != 0;
-}
-
-/* Everything printed must have reached stdout: a full disk or a stdout
- * that is gone makes the run fail (3, as any failure of triage itself),
- * said on stderr, except a reader that left early (EPIPE, as in `triage
- * check | head -1`), which is quiet. As coreutils' close_stdout. stdio
- * keeps no errno for a write that failed before this flush: then the
- * message has no reason. */
-static int
-close_stdout(int rc)
-{
-	int failed, err;
-
-	errno = 0;
-	failed = fflush(stdout) != 0;
-	err = errno;
-	if (ferror(stdout)) {
-		failed = 1;
-	} else if (!failed && fclose(stdout) != 0 && errno != EBADF) {
-		/* EBADF with nothing pending: there was no stdout to lose. */
-		failed = 1;
-		err = errno;
-	}
-	if (!failed)
-		return rc;
-	if (err != EPIPE && !stdout_reader_gone())
-		fprintf(stderr, "triage: cannot write the output%s%s\n",
-		    err != 0 ? ": " : "", err != 0 ? strerror(err) : "");
-	return EXIT_UNKNOWN;
-}
-
 static int
 run(int argc, char **argv)
 {
@@ -172,5 +131,5 @@ int
 main(int argc, char **argv)
 {
 	proc_null_std_fds();
-	return close_stdout(run(argc, argv));
+	return cmd_close_stdout(run(argc, argv));
 }
