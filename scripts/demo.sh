@@ -14,13 +14,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 triage=${TRIAGE:-$root/build/triage}
 nginx=$(command -v nginx || echo /usr/sbin/nginx)
 
-free_port() {
-	local port
-	while :; do
-		port=$((20000 + RANDOM % 30000))
-		ss -Hltn "sport = :$port" 2>/dev/null | grep -q . || { echo "$port"; return; }
-	done
-}
+. "$root/scripts/lib/free-port.sh"
 
 write_conf() {	# NAME BODY
 	cat >"$DEMO_DIR/$1.conf" <<CONF

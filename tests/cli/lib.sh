@@ -6,6 +6,7 @@ set -u
 : "${TRIAGE:?TRIAGE must name the triage binary}"
 : "${TRIAGE_SRC:?TRIAGE_SRC must name the source tree}"
 DATA=${TRIAGE_TEST_DATA:-$TRIAGE_SRC/tests/data}
+. "$TRIAGE_SRC/scripts/lib/free-port.sh"
 T=$(mktemp -d)
 chmod 755 "$T"
 PASSED=0
@@ -87,13 +88,10 @@ start_httpd() {
 	HTTPD="127.0.0.1:$(cat "$T/httpd.port")"
 }
 
-# closed_port: a loopback port nothing listens on.
+# closed_port: a loopback port no socket uses (free_port): nothing
+# answers there until a test starts something on it.
 closed_port() {
-	local port
-	while :; do
-		port=$((20000 + RANDOM % 30000))
-		ss -Hltn "sport = :$port" 2>/dev/null | grep -q . || { echo "$port"; return; }
-	done
+	free_port
 }
 
 # until_ok SECS CMD...: CMD succeeds within SECS seconds (tried every 0.2 s).

@@ -2,7 +2,8 @@
 # What the server harnesses (pg.sh, redis.sh, sshd.sh, nginx.sh) share:
 # installing a Debian package when it is missing, finding a free loopback
 # port, stopping a process.
-# Sourced by them; defines only seeds_* names.
+# Sourced by them; defines seeds_* names (and free_port, from
+# scripts/lib/free-port.sh).
 
 # seeds_apt_install WHO PACKAGE...: apt-get install the packages (as root,
 # or through sudo -n), updating the package lists once if the first try
@@ -35,20 +36,11 @@ seeds_apt_install() {
 	}
 }
 
-# seeds_free_port: a loopback TCP port nothing listens on (another process
-# may still take it first: the harnesses try again then).
+. "$(dirname "${BASH_SOURCE[0]}")/../../../scripts/lib/free-port.sh"
+
+# seeds_free_port: a loopback TCP port no socket uses (free_port).
 seeds_free_port() {
-	local port
-	while :; do
-		port=$((20000 + RANDOM % 30000))
-		if command -v ss >/dev/null 2>&1; then
-			ss -Hltn "sport = :$port" 2>/dev/null | grep -q . ||
-				break
-		else
-			(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || break
-		fi
-	done
-	echo "$port"
+	free_port
 }
 
 # seeds_stop_pid PID: TERM, then KILL after 5 s, and waits (2 s more at
