@@ -72,8 +72,6 @@ struct check_table {
 	const char **layers;	/* names, borrowed from the runbook */
 	size_t nlayers;
 	json_t *layer_index;	/* name -> index into layers */
-	size_t counts[STATE_SKIPPED + 1];
-	size_t first[STATE_SKIPPED + 1];	/* each state's first row + 1 */
 	json_t *keep;		/* NULL, or every result (for --record) */
 };
 
@@ -142,9 +140,6 @@ check_table_take(void *arg, size_t i, json_t *result)
 	}
 	row->layer = (size_t)json_integer_value(at);
 	ct->layer_rows[row->layer]++;
-	ct->counts[row->state]++;
-	if (ct->first[row->state] == 0)
-		ct->first[row->state] = ct->nrows + 1;
 	ct->nrows++;
 	json_decref(result);
 }
@@ -155,20 +150,25 @@ static void
 print_summary(const struct check_table *ct, enum probe_state worst,
     double secs, const struct style *st)
 {
-	const size_t *c = ct->counts;
+	size_t c[STATE_SKIPPED + 1] = { 0 }, i;
+	const struct check_row *bad = NULL;
 	char upper[16];
-	size_t i;
 
+	for (i = 0; i < ct->nrows; i++) {
+		const struct check_row *row = &ct->rows[i];
+
+		c[row->state]++;
+		if (bad == NULL && row->state == worst &&
+		    worst != STATE_OK && worst != STATE_SKIPPED)
+			bad = row;
+	}
 	for (i = 0; i < sizeof(upper) - 1 &&
 	    probe_state_name(worst)[i] != '\0'; i++)
 		upper[i] = (char)(probe_state_name(worst)[i] - 'a' + 'A');
 	upper[i] = '\0';
 	printf("%sTRIAGE %s%s - %s: ", cmd_state_color(st,
 	    probe_state_name(worst)), upper, st->reset, ct->rb->id);
-	if (worst != STATE_OK && worst != STATE_SKIPPED &&
-	    ct->first[worst] != 0) {
-		const struct check_row *bad = &ct->rows[ct->first[worst] - 1];
-
+	if (bad != NULL) {
 		printf("%s %s", bad->probe->id, bad->note != NULL ?
 		    bad->note : "");
 		if (c[worst] > 1)
