@@ -319,19 +319,13 @@ on_probe_changed(void *arg, size_t i, const struct watch_probe *wp,
     enum probe_state from)
 {
 	struct daemon *d = arg;
-	const char *reason = json_string_value(json_object_get(wp->result,
-	    "reason"));
-	const char *to = probe_state_name(wp->hard);
-	size_t n = strlen(to);
+	const char *reason = probe_reason_why(json_string_value(
+	    json_object_get(wp->result, "reason")), wp->hard);
 
-	/* A skipped probe's reason already says so ("skipped: needs pg"). */
-	if (reason != NULL && strncmp(reason, to, n) == 0 &&
-	    strncmp(reason + n, ": ", 2) == 0)
-		reason += n + 2;
 	if (wp->hard != from)
 		logf_("%s: %s -> %s%s%s", d->rb->probes[i].id,
-		    probe_state_name(from), to, reason != NULL ? ": " : "",
-		    reason != NULL ? reason : "");
+		    probe_state_name(from), probe_state_name(wp->hard),
+		    reason != NULL ? ": " : "", reason != NULL ? reason : "");
 	else
 		logf_("%s: %s flapping", d->rb->probes[i].id,
 		    wp->flapping ? "started" : "stopped");

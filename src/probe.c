@@ -46,6 +46,18 @@ probe_state_name(enum probe_state s)
 	return state_names[s];
 }
 
+const char *
+probe_reason_why(const char *reason, enum probe_state s)
+{
+	const char *name = probe_state_name(s);
+	size_t n = strlen(name);
+
+	if (reason != NULL && strncmp(reason, name, n) == 0 &&
+	    strncmp(reason + n, ": ", 2) == 0)
+		return reason + n + 2;
+	return reason;
+}
+
 int
 probe_state_parse(const char *name, enum probe_state *out)
 {

@@ -38,6 +38,12 @@ enum probe_state {
 /* probe_state_name: "ok", "warning", "critical", "unknown", "skipped". */
 const char *probe_state_name(enum probe_state s);
 
+/* probe_reason_why: reason after the "NAME: " of state s that it starts
+ * with ("skipped: needs pg" -> "needs pg", as a skip's reason says so
+ * itself), else reason itself (NULL stays NULL). For text that names the
+ * state already. */
+const char *probe_reason_why(const char *reason, enum probe_state s);
+
 /* probe_state_parse: the inverse of probe_state_name; -1 when unknown. */
 int probe_state_parse(const char *name, enum probe_state *out);
 

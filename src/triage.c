@@ -79,10 +79,11 @@ missing_why(json_t *missing)
 	const char *probe = json_string_value(json_object_get(first, "probe"));
 	const char *reason = json_string_value(json_object_get(first,
 	    "reason"));
+	const char *why = probe_reason_why(reason, STATE_SKIPPED);
 
-	if (str_has_prefix(reason, "skipped: "))
+	if (why != reason)
 		return xasprintf("cannot tell: %s was skipped (%s)", probe,
-		    reason + strlen("skipped: "));
+		    why);
 	return xasprintf("cannot tell: %s is not known (%s)", probe, reason);
 }
 

@@ -138,6 +138,24 @@ test_state_parse_unknown(void **state)
 	    "unknown");
 }
 
+/* A reason's leading "STATE: " is dropped only for that state. */
+static void
+test_reason_why(void **state)
+{
+	const char *r = "skipped: needs pg";
+
+	(void)state;
+	assert_string_equal(probe_reason_why(r, STATE_SKIPPED), "needs pg");
+	assert_ptr_equal(probe_reason_why(r, STATE_CRITICAL), r);
+	assert_string_equal(probe_reason_why("skipped:needs pg",
+	    STATE_SKIPPED), "skipped:needs pg");
+	assert_string_equal(probe_reason_why("skippedX: y", STATE_SKIPPED),
+	    "skippedX: y");
+	assert_string_equal(probe_reason_why("connection_refused",
+	    STATE_CRITICAL), "connection_refused");
+	assert_null(probe_reason_why(NULL, STATE_SKIPPED));
+}
+
 static void
 test_param_values_and_defaults(void **state)
 {
@@ -297,6 +315,7 @@ main(void)
 		cmocka_unit_test(test_kind_find_alias),
 		cmocka_unit_test(test_kind_find_unknown),
 		cmocka_unit_test(test_kind_table),
+		cmocka_unit_test(test_reason_why),
 		cmocka_unit_test(test_state_names_round_trip),
 		cmocka_unit_test(test_state_parse_unknown),
 		cmocka_unit_test(test_param_values_and_defaults),
