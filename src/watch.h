@@ -101,18 +101,18 @@ void watch_dispose(struct watch *w);
  * lag seconds after it was due. What is kept of it: every field while the
  * probe is not ok (the evidence an operator reads), else the fields every
  * result has (id, layer, kind, ok, state, reason, latency_ms, latency,
- * checked_at) and those the runbook's conditions read of it. Updates the SOFT/HARD states and flapping
- * (calling hooks.probe_changed on a HARD change) and marks w dirty when a
- * state changed. */
+ * checked_at) and those the runbook's conditions read of it. Updates the
+ * SOFT/HARD states and flapping (calling hooks.probe_changed on a HARD
+ * change) and marks w dirty when a state changed. */
 void watch_result(struct watch *w, size_t i, json_t *result, double lag,
     double now);
 
 /* watch_diagnose: when w is dirty (a state changed, a probe's first
  * result came, or a result came a whole shortest interval after the last
  * diagnosis: conditions may read values that move without a state change,
- * and age()), walks the tree over the HARD results again (triage_diagnose and each match's fix plan) and calls
- * hooks.failure_changed for each failure mode that became active or
- * resolved. */
+ * and age()), walks the tree over the HARD results again (triage_diagnose
+ * and each match's fix plan) and calls hooks.failure_changed for each
+ * failure mode that became active or resolved. */
 void watch_diagnose(struct watch *w, double now);
 
 /* watch_ack_probe: acknowledges probe i's problem (ack: {by, comment, at},

@@ -40,8 +40,8 @@ console-poller render
 chmod -R a+rwX "$T"
 
 # --- nginx: the console, Heroku (direct URLs, platform API), CF Pages, vault -----
-P_CONSOLE=$(seeds_free_port) P_DIRECT=$(seeds_free_port) P_HEROKU=$(seeds_free_port)
-P_CF=$(seeds_free_port) P_VAULT=$(seeds_free_port)
+P_CONSOLE=$(free_port) P_DIRECT=$(free_port) P_HEROKU=$(free_port)
+P_CF=$(free_port) P_VAULT=$(free_port)
 nginx_body=$(cat <<CONF
 	map_hash_bucket_size 128;
 	map \$http_cf_access_client_id \$cf_id { "$CF_ACCESS_CLIENT_ID" 1; default 0; }

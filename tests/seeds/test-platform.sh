@@ -35,7 +35,7 @@ surfaces_ok() {
 	chmod a+r "$P"/*
 }
 surfaces_ok
-PORT=$(seeds_free_port)
+PORT=$(free_port)
 surface() {	# PATH FILE
 	printf 'location = %s { if (-f %s/%s.down) { return 502; } default_type application/json; alias %s/%s.json; }\n' \
 		"$1" "$P" "$2" "$P" "$2"

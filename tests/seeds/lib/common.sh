@@ -36,12 +36,8 @@ seeds_apt_install() {
 	}
 }
 
+# free_port: a loopback TCP port no socket uses.
 . "$(dirname "${BASH_SOURCE[0]}")/../../../scripts/lib/free-port.sh"
-
-# seeds_free_port: a loopback TCP port no socket uses (free_port).
-seeds_free_port() {
-	free_port
-}
 
 # seeds_stop_pid PID: TERM, then KILL after 5 s, and waits (2 s more at
 # most) until the process is gone. Nothing to do for an empty PID or a

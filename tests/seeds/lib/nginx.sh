@@ -4,7 +4,7 @@
 # EXIT.
 #
 #   . tests/seeds/lib/nginx.sh
-#   port=$(seeds_free_port)
+#   port=$(free_port)
 #   nginx_start "server { listen 127.0.0.1:$port; return 200; }" || exit 1
 #   trap nginx_stop EXIT
 #   nginx_reload        # after changing a file the configuration includes
@@ -15,7 +15,7 @@
 # (as root its workers run as nobody: what they read or test with -f must
 # be world-readable), and waits until every `listen 127.0.0.1:PORT` of the
 # body accepts connections. It sets and exports NGINX_DIR (error log in
-# $NGINX_DIR/error.log). The caller picks the ports (seeds_free_port);
+# $NGINX_DIR/error.log). The caller picks the ports (free_port);
 # nginx_stop stops nginx and removes the directory, and is safe to call
 # twice.
 

@@ -96,7 +96,7 @@ pg_start() {
 	fi
 	rm -f "$pwfile"
 	for try in 1 2 3 4 5; do
-		port=$(seeds_free_port)
+		port=$(free_port)
 		if pg__as_owner "$bindir/pg_ctl" -D "$PG_DIR/data" \
 		    -l "$PG_DIR/log" -w -t 60 -o "-c listen_addresses=127.0.0.1 \
 -c port=$port -c unix_socket_directories=$PG_DIR \

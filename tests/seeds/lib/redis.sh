@@ -66,7 +66,7 @@ redis_start() {
 	export REDIS_PASSWORD REDIS_HOST=127.0.0.1
 	export REDIS_SOCKET=$REDIS_DIR/redis.sock
 	for try in 1 2 3 4 5; do
-		port=$(seeds_free_port)
+		port=$(free_port)
 		rm -f "$REDIS_DIR/redis.log"
 		# The password is in this file (mode 600), not in ps's output.
 		(umask 077 && cat >"$REDIS_DIR/redis.conf") <<CONF

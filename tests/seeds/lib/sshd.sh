@@ -98,7 +98,7 @@ sshd_start() {
 	# sshd's privilege separation directory.
 	[ -d /run/sshd ] || mkdir -p -m 755 /run/sshd 2>/dev/null
 	for try in 1 2 3 4 5; do
-		port=$(seeds_free_port)
+		port=$(free_port)
 		cat >"$SSHD_DIR/sshd_config" <<EOF
 ListenAddress 127.0.0.1
 Port $port
