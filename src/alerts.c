@@ -5,7 +5,6 @@
  * eventfd. */
 #include "alerts.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <math.h>
 #include <poll.h>
@@ -17,6 +16,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "lib-curl.h"
 #include "util/proc.h"
 #include "util/timeutil.h"
 #include "util/xmalloc.h"
@@ -212,8 +212,8 @@ discard(char *p, size_t size, size_t n, void *arg)
 static char *
 post(const char *url, const char *body, double timeout)
 {
-	CURL *c = curl_easy_init();
-	struct curl_slist *h = curl_slist_append(NULL,
+	CURL *c = sym_curl_easy_init();
+	struct curl_slist *h = sym_curl_slist_append(NULL,
 	    "Content-Type: application/json");
 	char errbuf[CURL_ERROR_SIZE] = "";
 	long status = 0;
@@ -221,26 +221,26 @@ post(const char *url, const char *body, double timeout)
 	char *why = NULL;
 
 	if (c == NULL) {
-		curl_slist_free_all(h);
+		sym_curl_slist_free_all(h);
 		return xstrdup("libcurl: out of memory");
 	}
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(timeout * 1000));
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_USERAGENT, "triage/" TRIAGE_VERSION);
-	rc = curl_easy_perform(c);
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	sym_curl_easy_setopt(c, CURLOPT_URL, url);
+	sym_curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+	sym_curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+	sym_curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(timeout * 1000));
+	sym_curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	sym_curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+	sym_curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
+	sym_curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	sym_curl_easy_setopt(c, CURLOPT_USERAGENT, "triage/" TRIAGE_VERSION);
+	rc = sym_curl_easy_perform(c);
+	sym_curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
 	if (rc != CURLE_OK)
-		why = xstrdup(*errbuf != '\0' ? errbuf : curl_easy_strerror(rc));
+		why = xstrdup(*errbuf != '\0' ? errbuf : sym_curl_easy_strerror(rc));
 	else if (status < 200 || status > 299)
 		why = xasprintf("HTTP %ld", status);
-	curl_slist_free_all(h);
-	curl_easy_cleanup(c);
+	sym_curl_slist_free_all(h);
+	sym_curl_easy_cleanup(c);
 	return why;
 }
 
@@ -469,9 +469,15 @@ int
 alerter_create(const struct alert_opts *o, struct alerter **out, char **err)
 {
 	struct alerter *a;
+	const char *why;
 	size_t i;
 
 	*out = NULL;
+	if (o->nalertmanagers + o->nwebhooks > 0 && lib_curl_load(&why) != 0) {
+		*err = xasprintf("alerts over HTTP need a library that cannot "
+		    "be loaded: %s", why);
+		return -1;
+	}
 	for (i = 0; i < o->nalertmanagers + o->nwebhooks; i++) {
 		const char *u = i < o->nalertmanagers ? o->alertmanagers[i] :
 		    o->webhooks[i - o->nalertmanagers];

@@ -6,7 +6,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <microhttpd.h>
 #include <netinet/in.h>
 #include <openssl/crypto.h>
 #include <stdarg.h>
@@ -21,6 +20,7 @@
 
 #include <jansson.h>
 
+#include "lib-mhd.h"
 #include "util/buf.h"
 #include "util/fsutil.h"
 #include "util/sha256.h"
@@ -76,7 +76,7 @@ httpd_error(struct httpd_response *res, int status, const char *code,
 const char *
 httpd_query(const struct httpd_request *req, const char *key)
 {
-	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND,
+	return sym_MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND,
 	    key);
 }
 
@@ -92,27 +92,27 @@ send_response(struct MHD_Connection *c, struct httpd_response *res,
 
 	if (res->status == 0 || res->body == NULL)
 		httpd_error(res, 500, "internal", "the handler gave no answer");
-	r = MHD_create_response_from_buffer_with_free_callback(res->len,
+	r = sym_MHD_create_response_from_buffer_with_free_callback(res->len,
 	    res->body, free);
 	res->body = NULL;
 	if (r == NULL)
 		return MHD_NO;
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+	sym_MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
 	    res->content_type != NULL ? res->content_type :
 	    "application/json");
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL,
+	sym_MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL,
 	    res->cache_control != NULL ? res->cache_control : "no-store");
-	MHD_add_response_header(r, "Content-Security-Policy", csp);
-	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-	MHD_add_response_header(r, "X-Frame-Options", "DENY");
-	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+	sym_MHD_add_response_header(r, "Content-Security-Policy", csp);
+	sym_MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	sym_MHD_add_response_header(r, "X-Frame-Options", "DENY");
+	sym_MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
 	if (allow != NULL)
-		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
+		sym_MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
 	if (res->status == 401)
-		MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+		sym_MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
 		    "Bearer realm=\"triage\"");
-	ok = MHD_queue_response(c, (unsigned int)res->status, r);
-	MHD_destroy_response(r);
+	ok = sym_MHD_queue_response(c, (unsigned int)res->status, r);
+	sym_MHD_destroy_response(r);
 	return ok;
 }
 
@@ -131,7 +131,7 @@ send_error(struct MHD_Connection *c, int status, const char *code,
 static int
 authorized(const struct httpd *h, struct MHD_Connection *c)
 {
-	const char *v = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	const char *v = sym_MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 	    MHD_HTTP_HEADER_AUTHORIZATION);
 	char sha[SHA256_HEX_SIZE];
 
@@ -147,7 +147,7 @@ authorized(const struct httpd *h, struct MHD_Connection *c)
 static const char *
 remote_of(struct MHD_Connection *c, char *out, size_t n)
 {
-	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c,
+	const union MHD_ConnectionInfo *ci = sym_MHD_get_connection_info(c,
 	    MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	const struct sockaddr *sa = ci != NULL ? ci->client_addr : NULL;
 
@@ -208,7 +208,7 @@ dispatch(struct httpd *h, struct MHD_Connection *c, const char *url,
 	req.body_len = r->body.len;
 	req.conn = c;
 	if ((match->flags & HTTPD_AUTH) && !req.authorized) {
-		if (MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+		if (sym_MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 		    MHD_HTTP_HEADER_AUTHORIZATION) == NULL)
 			httpd_error(&res, 401, "unauthorized", "%s %s needs "
 			    "Authorization: Bearer <token>", method, url);
@@ -232,7 +232,7 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 
 	(void)version;
 	if (r == NULL) {	/* the headers are in */
-		const char *cl = MHD_lookup_connection_value(c,
+		const char *cl = sym_MHD_lookup_connection_value(c,
 		    MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 
 		r = xcalloc(1, sizeof(*r));
@@ -300,8 +300,8 @@ run_mhd(struct httpd *h)
 {
 	MHD_UNSIGNED_LONG_LONG ms;
 
-	MHD_run(h->mhd);
-	if (MHD_get_timeout(h->mhd, &ms) == MHD_YES)
+	sym_MHD_run(h->mhd);
+	if (sym_MHD_get_timeout(h->mhd, &ms) == MHD_YES)
 		loop_timer_after(h->loop, &h->timer, (double)ms / 1000);
 	else
 		loop_timer_stop(h->loop, &h->timer);
@@ -386,8 +386,14 @@ httpd_start(struct loop *l, const struct httpd_opts *o, struct httpd **out,
 	const union MHD_DaemonInfo *info;
 	unsigned flags = MHD_USE_EPOLL | MHD_USE_TURBO | MHD_USE_ERROR_LOG;
 	struct httpd *h;
+	const char *why;
 
 	*out = NULL;
+	if (lib_mhd_load(&why) != 0) {
+		*err = xasprintf("the HTTP server needs a library that cannot "
+		    "be loaded: %s", why);
+		return -1;
+	}
 	if (parse_listen(o->listen, &ss, &sslen, &loopback) != 0) {
 		*err = xasprintf("--listen %s: write ADDRESS:PORT, e.g. "
 		    "127.0.0.1:8070 or [::1]:8070", o->listen);
@@ -408,7 +414,7 @@ httpd_start(struct loop *l, const struct httpd_opts *o, struct httpd **out,
 	h->arg = o->arg;
 	h->max_body = o->max_body ? o->max_body : HTTPD_MAX_BODY;
 	sha256_hex(o->token, strlen(o->token), h->token_sha);
-	h->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h,
+	h->mhd = sym_MHD_start_daemon(flags, 0, NULL, NULL, on_request, h,
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 	    MHD_OPTION_CONNECTION_LIMIT, max_conns,
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT,
@@ -425,15 +431,15 @@ httpd_start(struct loop *l, const struct httpd_opts *o, struct httpd **out,
 		free(h);
 		return -1;
 	}
-	info = MHD_get_daemon_info(h->mhd, MHD_DAEMON_INFO_BIND_PORT);
+	info = sym_MHD_get_daemon_info(h->mhd, MHD_DAEMON_INFO_BIND_PORT);
 	h->port = info != NULL ? info->port : 0;
-	info = MHD_get_daemon_info(h->mhd, MHD_DAEMON_INFO_EPOLL_FD);
+	info = sym_MHD_get_daemon_info(h->mhd, MHD_DAEMON_INFO_EPOLL_FD);
 	h->epfd = info != NULL ? info->epoll_fd : -1;
 	loop_timer_init(&h->timer, on_timer, h);
 	if (h->epfd < 0 || loop_io_add(l, h->epfd, LOOP_READ, on_epoll,
 	    h) != 0) {
 		*err = xasprintf("cannot watch the server on %s", o->listen);
-		MHD_stop_daemon(h->mhd);
+		sym_MHD_stop_daemon(h->mhd);
 		free(h);
 		return -1;
 	}
@@ -454,7 +460,7 @@ httpd_stop(struct httpd *h)
 		return;
 	loop_io_del(h->loop, h->epfd);
 	loop_timer_stop(h->loop, &h->timer);
-	MHD_stop_daemon(h->mhd);
+	sym_MHD_stop_daemon(h->mhd);
 	free(h);
 }
 

@@ -5,13 +5,13 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "lib-curl.h"
 #include "util/xmalloc.h"
 
 /* Idle easy handles kept for reuse per loop; more are freed on put. */
@@ -58,23 +58,12 @@ struct net {
 	size_t nfds;
 };
 
-static pthread_once_t net_once = PTHREAD_ONCE_INIT;
-
-static void
-net_global_init(void)
-{
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		fprintf(stderr, "triage: libcurl failed to initialise\n");
-		abort();
-	}
-}
-
 static struct net_easy *
 net_easy_of(CURL *easy)
 {
 	char *priv = NULL;
 
-	curl_easy_getinfo(easy, CURLINFO_PRIVATE, &priv);
+	sym_curl_easy_getinfo(easy, CURLINFO_PRIVATE, &priv);
 	return (struct net_easy *)(void *)priv;
 }
 
@@ -128,14 +117,14 @@ net_close_socket(void *clientp, curl_socket_t fd)
 static void
 net_easy_defaults(struct net_easy *w)
 {
-	curl_easy_setopt(w->easy, CURLOPT_PRIVATE, w);
-	curl_easy_setopt(w->easy, CURLOPT_ERRORBUFFER, w->errbuf);
-	curl_easy_setopt(w->easy, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(w->easy, CURLOPT_OPENSOCKETFUNCTION, net_open_socket);
-	curl_easy_setopt(w->easy, CURLOPT_OPENSOCKETDATA, w->net);
-	curl_easy_setopt(w->easy, CURLOPT_CLOSESOCKETFUNCTION,
+	sym_curl_easy_setopt(w->easy, CURLOPT_PRIVATE, w);
+	sym_curl_easy_setopt(w->easy, CURLOPT_ERRORBUFFER, w->errbuf);
+	sym_curl_easy_setopt(w->easy, CURLOPT_NOSIGNAL, 1L);
+	sym_curl_easy_setopt(w->easy, CURLOPT_OPENSOCKETFUNCTION, net_open_socket);
+	sym_curl_easy_setopt(w->easy, CURLOPT_OPENSOCKETDATA, w->net);
+	sym_curl_easy_setopt(w->easy, CURLOPT_CLOSESOCKETFUNCTION,
 	    net_close_socket);
-	curl_easy_setopt(w->easy, CURLOPT_CLOSESOCKETDATA, w->net);
+	sym_curl_easy_setopt(w->easy, CURLOPT_CLOSESOCKETDATA, w->net);
 	w->errbuf[0] = '\0';
 	w->done = NULL;
 	w->arg = NULL;
@@ -185,7 +174,7 @@ net_shape_copy(struct net_shape *dst, const struct net_shape *src)
 static void
 net_easy_free(struct net_easy *w)
 {
-	curl_easy_cleanup(w->easy);
+	sym_curl_easy_cleanup(w->easy);
 	net_shape_dispose(&w->shape);
 	free(w);
 }
@@ -197,7 +186,7 @@ net_check_done(struct net *n)
 	CURLMsg *msg;
 	int left;
 
-	while ((msg = curl_multi_info_read(n->multi, &left)) != NULL) {
+	while ((msg = sym_curl_multi_info_read(n->multi, &left)) != NULL) {
 		struct net_easy *w;
 		CURLcode rc;
 
@@ -205,7 +194,7 @@ net_check_done(struct net *n)
 			continue;
 		w = net_easy_of(msg->easy_handle);
 		rc = msg->data.result;
-		curl_multi_remove_handle(n->multi, w->easy);
+		sym_curl_multi_remove_handle(n->multi, w->easy);
 		w->active = 0;
 		/* The callback may put the handle back or start others. */
 		if (w->done != NULL)
@@ -234,7 +223,7 @@ net_on_io(void *arg, int fd, unsigned events)
 		flags |= CURL_CSELECT_OUT;
 	if (events & LOOP_ERROR)
 		flags |= CURL_CSELECT_ERR;
-	curl_multi_socket_action(n->multi, fd, flags, &running);
+	sym_curl_multi_socket_action(n->multi, fd, flags, &running);
 	net_check_done(n);
 }
 
@@ -244,7 +233,7 @@ net_on_timer(void *arg)
 	struct net *n = arg;
 	int running;
 
-	curl_multi_socket_action(n->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	sym_curl_multi_socket_action(n->multi, CURL_SOCKET_TIMEOUT, 0, &running);
 	net_check_done(n);
 }
 
@@ -307,7 +296,7 @@ net_free(void *ptr)
 	struct net *n = ptr;
 	size_t i;
 
-	curl_multi_cleanup(n->multi);
+	sym_curl_multi_cleanup(n->multi);
 	loop_timer_stop(n->loop, &n->timer);
 	for (i = 0; i < n->npool; i++)
 		net_easy_free(n->pool[i].w);
@@ -320,24 +309,30 @@ struct net *
 net_get(struct loop *l)
 {
 	struct net *n = loop_slot_get(l, LOOP_SLOT_CURL);
+	const char *err;
 
 	if (n != NULL)
 		return n;
-	pthread_once(&net_once, net_global_init);
+	/* The kinds that use the loop's curl load it when they are prepared;
+	 * this is for a caller that did not. */
+	if (lib_curl_load(&err) != 0) {
+		fprintf(stderr, "triage: %s\n", err);
+		abort();
+	}
 	n = xcalloc(1, sizeof(*n));
 	n->loop = l;
-	n->multi = curl_multi_init();
+	n->multi = sym_curl_multi_init();
 	if (n->multi == NULL) {
 		fprintf(stderr, "triage: curl_multi_init failed\n");
 		abort();
 	}
 	loop_timer_init(&n->timer, net_on_timer, n);
 	n->pool = xcalloc(NET_POOL_MAX, sizeof(*n->pool));
-	curl_multi_setopt(n->multi, CURLMOPT_SOCKETFUNCTION, net_socket_cb);
-	curl_multi_setopt(n->multi, CURLMOPT_SOCKETDATA, n);
-	curl_multi_setopt(n->multi, CURLMOPT_TIMERFUNCTION, net_timer_cb);
-	curl_multi_setopt(n->multi, CURLMOPT_TIMERDATA, n);
-	curl_multi_setopt(n->multi, CURLMOPT_MAXCONNECTS,
+	sym_curl_multi_setopt(n->multi, CURLMOPT_SOCKETFUNCTION, net_socket_cb);
+	sym_curl_multi_setopt(n->multi, CURLMOPT_SOCKETDATA, n);
+	sym_curl_multi_setopt(n->multi, CURLMOPT_TIMERFUNCTION, net_timer_cb);
+	sym_curl_multi_setopt(n->multi, CURLMOPT_TIMERDATA, n);
+	sym_curl_multi_setopt(n->multi, CURLMOPT_MAXCONNECTS,
 	    (long)NET_MAX_CONNECTS);
 	loop_slot_set(l, LOOP_SLOT_CURL, n, net_free);
 	return n;
@@ -353,7 +348,7 @@ net_easy_get(struct net *n, const struct net_shape *shape, int *reused)
 	if (n->npool == 0) {
 		w = xcalloc(1, sizeof(*w));
 		w->net = n;
-		w->easy = curl_easy_init();
+		w->easy = sym_curl_easy_init();
 		if (w->easy == NULL) {
 			fprintf(stderr, "triage: curl_easy_init failed\n");
 			abort();
@@ -378,7 +373,7 @@ net_easy_get(struct net *n, const struct net_shape *shape, int *reused)
 		*reused = 1;
 	} else {
 		if (w->dirty) {
-			curl_easy_reset(w->easy);
+			sym_curl_easy_reset(w->easy);
 			net_easy_defaults(w);
 		}
 		net_shape_copy(&w->shape, shape);
@@ -393,12 +388,12 @@ net_easy_connect_only(struct net *n, const char *url, double secs)
 	int reused;
 	CURL *e = net_easy_get(n, NULL, &reused);
 
-	curl_easy_setopt(e, CURLOPT_URL, url);
-	curl_easy_setopt(e, CURLOPT_PROXY, "");
-	curl_easy_setopt(e, CURLOPT_CONNECT_ONLY, 1L);
-	curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
-	curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)(secs * 1000.0));
+	sym_curl_easy_setopt(e, CURLOPT_URL, url);
+	sym_curl_easy_setopt(e, CURLOPT_PROXY, "");
+	sym_curl_easy_setopt(e, CURLOPT_CONNECT_ONLY, 1L);
+	sym_curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
+	sym_curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
+	sym_curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)(secs * 1000.0));
 	return e;
 }
 
@@ -434,9 +429,9 @@ net_add(struct net *n, CURL *easy, net_done_fn done, void *arg,
 	w->done = done;
 	w->arg = arg;
 	w->errbuf[0] = '\0';
-	mc = curl_multi_add_handle(n->multi, easy);
+	mc = sym_curl_multi_add_handle(n->multi, easy);
 	if (mc != CURLM_OK) {
-		*cause = xasprintf("curl: %s", curl_multi_strerror(mc));
+		*cause = xasprintf("curl: %s", sym_curl_multi_strerror(mc));
 		return -1;
 	}
 	w->active = 1;
@@ -450,7 +445,7 @@ net_remove(struct net *n, CURL *easy)
 
 	if (!w->active)
 		return;
-	curl_multi_remove_handle(n->multi, easy);
+	sym_curl_multi_remove_handle(n->multi, easy);
 	w->active = 0;
 }
 
@@ -503,7 +498,7 @@ const char *
 net_reason(CURL *easy, CURLcode rc, char *out, size_t n)
 {
 	struct net_easy *w = net_easy_of(easy);
-	const char *detail = curl_easy_strerror(rc);
+	const char *detail = sym_curl_easy_strerror(rc);
 	const char *code = NULL;
 	long err = 0;
 
@@ -525,7 +520,7 @@ net_reason(CURL *easy, CURLcode rc, char *out, size_t n)
 	case CURLE_RECV_ERROR:
 	case CURLE_SSL_CONNECT_ERROR:
 		/* A refused or reset socket says more than curl's code. */
-		curl_easy_getinfo(easy, CURLINFO_OS_ERRNO, &err);
+		sym_curl_easy_getinfo(easy, CURLINFO_OS_ERRNO, &err);
 		code = net_errno_reason(err);
 		break;
 	default:
@@ -535,8 +530,8 @@ net_reason(CURL *easy, CURLcode rc, char *out, size_t n)
 		snprintf(out, n, "%s", code);
 	else if (net_is_tls_error(rc))
 		snprintf(out, n, "tls_error: %s", detail);
-	else if (detail != curl_easy_strerror(rc))
-		snprintf(out, n, "curl: %s (%s)", curl_easy_strerror(rc),
+	else if (detail != sym_curl_easy_strerror(rc))
+		snprintf(out, n, "curl: %s (%s)", sym_curl_easy_strerror(rc),
 		    detail);
 	else
 		snprintf(out, n, "curl: %s", detail);

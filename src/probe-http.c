@@ -7,12 +7,13 @@
 #include <string.h>
 #include <strings.h>
 
+#include "lib-curl.h"
 #include "net.h"
 #include "probe.h"
 #include "util/buf.h"
 #include "util/shquote.h"
-#include "util/xmalloc.h"
 #include "util/utf8.h"
+#include "util/xmalloc.h"
 
 #ifndef TRIAGE_VERSION
 #define TRIAGE_VERSION "dev"
@@ -79,7 +80,7 @@ http_conf_free(struct http_conf *c)
 		return;
 	free(c->method);
 	if (c->headers != &http_default_headers)
-		curl_slist_free_all(c->headers);
+		sym_curl_slist_free_all(c->headers);
 	net_shape_dispose(&c->shape);
 	free(c);
 }
@@ -193,7 +194,7 @@ http_check_url(const char *url, char **cause)
 
 	if (http_url_is_plain(url))
 		return 0;
-	u = curl_url();
+	u = sym_curl_url();
 	if (u == NULL) {
 		*cause = xstrdup("out of memory");
 		return -1;
@@ -203,13 +204,13 @@ http_check_url(const char *url, char **cause)
 		    "http:// or https://", url);
 		goto out;
 	}
-	uc = curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME);
+	uc = sym_curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME);
 	if (uc != CURLUE_OK) {
 		*cause = xasprintf("invalid URL \"%s\": %s", url,
-		    curl_url_strerror(uc));
+		    sym_curl_url_strerror(uc));
 		goto out;
 	}
-	if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	if (sym_curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
 	    (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0)) {
 		*cause = xasprintf("URL scheme \"%s\" is not supported: use "
 		    "http:// or https://", scheme != NULL ? scheme : "");
@@ -217,8 +218,8 @@ http_check_url(const char *url, char **cause)
 	}
 	rc = 0;
 out:
-	curl_free(scheme);
-	curl_url_cleanup(u);
+	sym_curl_free(scheme);
+	sym_curl_url_cleanup(u);
 	return rc;
 }
 
@@ -240,7 +241,7 @@ http_is_token(const char *s)
 static int
 http_add_header(struct http_conf *c, const char *line, char **cause)
 {
-	struct curl_slist *l = curl_slist_append(c->headers, line);
+	struct curl_slist *l = sym_curl_slist_append(c->headers, line);
 
 	if (l == NULL) {
 		*cause = xstrdup("out of memory");
@@ -329,12 +330,15 @@ http_build_shape(struct http_conf *c)
 static int
 http_prepare(struct probe *p, char **cause)
 {
-	struct http_conf *c = xcalloc(1, sizeof(*c));
+	struct http_conf *c;
 	const char *method = probe_param_str(p, "method", NULL);
 	json_t *body = probe_param(p, "body");
 	double max_body;
 	size_t i;
 
+	if (probe_need_lib(p, lib_curl_load, cause) != 0)
+		return -1;
+	c = xcalloc(1, sizeof(*c));
 	c->url = probe_param_str(p, "http", NULL);
 	if (c->url == NULL) {
 		*cause = xstrdup("http needs a URL");
@@ -437,7 +441,7 @@ http_on_done(void *arg, CURLcode rc)
 
 	if (rc == CURLE_WRITE_ERROR && hr->body.truncated)
 		rc = CURLE_OK;
-	curl_easy_getinfo(hr->easy, CURLINFO_RESPONSE_CODE, &status);
+	sym_curl_easy_getinfo(hr->easy, CURLINFO_RESPONSE_CODE, &status);
 	if (rc != CURLE_OK)
 		probe_run_error(run, "%s",
 		    net_reason(hr->easy, rc, reason, sizeof(reason)));
@@ -455,34 +459,34 @@ http_setup(const struct http_conf *c, CURL *e)
 {
 	const char *m = c->method;
 
-	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, http_on_body);
-	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, http_on_header);
+	sym_curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, http_on_body);
+	sym_curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, http_on_header);
 	if (c->follow) {
 		/* prepare() checked the URL's scheme; redirects need a limit
 		 * of their own. */
-		curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-		curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
-		curl_easy_setopt(e, CURLOPT_MAXREDIRS, HTTP_MAX_REDIRS);
+		sym_curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+		sym_curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
+		sym_curl_easy_setopt(e, CURLOPT_MAXREDIRS, HTTP_MAX_REDIRS);
 	}
 	if (m != NULL && strcmp(m, "HEAD") == 0) {
-		curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+		sym_curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
 	} else if (c->post) {
-		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
+		sym_curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
 		    (curl_off_t)c->body_len);
 		if (m != NULL && strcmp(m, "POST") != 0)
-			curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, m);
+			sym_curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, m);
 	} else if (m != NULL && strcmp(m, "GET") != 0) {
-		curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, m);
+		sym_curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, m);
 	}
 	if (c->insecure) {
-		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
-		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+		sym_curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+		sym_curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
 	}
 	if (c->cacert != NULL)
-		curl_easy_setopt(e, CURLOPT_CAINFO, c->cacert);
+		sym_curl_easy_setopt(e, CURLOPT_CAINFO, c->cacert);
 	if (c->fresh) {
-		curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
-		curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
+		sym_curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
+		sym_curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
 	}
 }
 
@@ -516,14 +520,14 @@ http_start(struct probe_run *run)
 		http_setup(hr->conf, hr->easy);
 	/* Not in the shape (the URL), or borrowed pointers: a reused handle
 	 * may still point at another probe's. */
-	curl_easy_setopt(hr->easy, CURLOPT_URL, hr->conf->url);
-	curl_easy_setopt(hr->easy, CURLOPT_HTTPHEADER, hr->conf->headers);
+	sym_curl_easy_setopt(hr->easy, CURLOPT_URL, hr->conf->url);
+	sym_curl_easy_setopt(hr->easy, CURLOPT_HTTPHEADER, hr->conf->headers);
 	if (hr->conf->post)
-		curl_easy_setopt(hr->easy, CURLOPT_POSTFIELDS,
+		sym_curl_easy_setopt(hr->easy, CURLOPT_POSTFIELDS,
 		    hr->conf->body != NULL ? hr->conf->body : "");
-	curl_easy_setopt(hr->easy, CURLOPT_WRITEDATA, hr);
-	curl_easy_setopt(hr->easy, CURLOPT_HEADERDATA, hr);
-	curl_easy_setopt(hr->easy, CURLOPT_TIMEOUT_MS,
+	sym_curl_easy_setopt(hr->easy, CURLOPT_WRITEDATA, hr);
+	sym_curl_easy_setopt(hr->easy, CURLOPT_HEADERDATA, hr);
+	sym_curl_easy_setopt(hr->easy, CURLOPT_TIMEOUT_MS,
 	    (long)((timeout + HTTP_TIMEOUT_SLACK) * 1000.0));
 	if (net_add(hr->net, hr->easy, http_on_done, hr, &cause) != 0) {
 		probe_run_error(run, "%s", cause);
@@ -658,18 +662,18 @@ http_finish(struct probe_run *run, json_t *out)
 	if (hr == NULL)
 		return;
 	net_remove(hr->net, hr->easy);
-	curl_easy_getinfo(hr->easy, CURLINFO_RESPONSE_CODE, &status);
+	sym_curl_easy_getinfo(hr->easy, CURLINFO_RESPONSE_CODE, &status);
 	if (status <= 0)
 		goto out;
 	json_object_set_new_nocheck(out, "status", json_integer(status));
-	if (curl_easy_getinfo(hr->easy, CURLINFO_EFFECTIVE_URL, &url) ==
+	if (sym_curl_easy_getinfo(hr->easy, CURLINFO_EFFECTIVE_URL, &url) ==
 	    CURLE_OK && url != NULL)
 		json_object_set_new_nocheck(out, "url", http_body_text(url,
 		    strlen(url)));
 	json_object_set_new_nocheck(out, "headers",
 	    http_headers_json(&hr->head));
 	if (status >= 300 && status <= 399 &&
-	    curl_easy_getinfo(hr->easy, CURLINFO_REDIRECT_URL, &redirect) ==
+	    sym_curl_easy_getinfo(hr->easy, CURLINFO_REDIRECT_URL, &redirect) ==
 	    CURLE_OK && redirect != NULL)
 		json_object_set_new_nocheck(out, "redirect",
 		    http_body_text(redirect, strlen(redirect)));

@@ -15,6 +15,7 @@
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 
+#include "lib-curl.h"
 #include "net.h"
 #include "probe.h"
 #include "util/buf.h"
@@ -494,8 +495,11 @@ redis_prepare_params(struct probe *p, struct redis_conf *c, char **cause)
 static int
 redis_prepare(struct probe *p, char **cause)
 {
-	struct redis_conf *c = xcalloc(1, sizeof(*c));
+	struct redis_conf *c;
 
+	if (probe_need_lib(p, lib_curl_load, cause) != 0)
+		return -1;
+	c = xcalloc(1, sizeof(*c));
 	c->db = -1;
 	if (redis_prepare_params(p, c, cause) != 0) {
 		redis_conf_free(c);
@@ -942,7 +946,7 @@ on_resolved(void *arg, CURLcode rc)
 		probe_run_error(rr->run, "%s",
 		    net_reason(rr->easy, rc, reason, sizeof(reason)));
 		rr->done = 1;
-	} else if (curl_easy_getinfo(rr->easy, CURLINFO_PRIMARY_IP,
+	} else if (sym_curl_easy_getinfo(rr->easy, CURLINFO_PRIMARY_IP,
 	    &primary) != CURLE_OK || primary == NULL || *primary == '\0') {
 		probe_run_error(rr->run, "dns_failure");
 		rr->done = 1;

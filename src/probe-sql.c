@@ -3,14 +3,14 @@
  * asynchronous API on the loop, in a read-only transaction unless it is a
  * fix step. */
 #include <arpa/inet.h>
-#include <curl/curl.h>
-#include <libpq-fe.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib-curl.h"
+#include "lib-pq.h"
 #include "net.h"
 #include "probe.h"
 #include "util/buf.h"
@@ -132,12 +132,12 @@ sql_secret_matches(const char *secret, const char *pw)
 
 	if (strcmp(secret, pw) == 0)
 		return 1;
-	decoded = curl_easy_unescape(NULL, secret, 0, &len);
+	decoded = sym_curl_easy_unescape(NULL, secret, 0, &len);
 	if (decoded == NULL)
 		return 0;
 	same = (size_t)len == strlen(pw) &&
 	    memcmp(decoded, pw, (size_t)len) == 0;
-	curl_free(decoded);
+	sym_curl_free(decoded);
 	return same;
 }
 
@@ -237,7 +237,7 @@ sql_prepare_conninfo(struct probe *p, struct sql_conf *c, char **cause)
 		    "postgres://USER@HOST:PORT/DB");
 		return -1;
 	}
-	opts = PQconninfoParse(c->conninfo, &err);
+	opts = sym_PQconninfoParse(c->conninfo, &err);
 	if (opts == NULL) {
 		line = sql_line(err != NULL ? err : "out of memory");
 		red = sql_redact(p, line);
@@ -245,29 +245,33 @@ sql_prepare_conninfo(struct probe *p, struct sql_conf *c, char **cause)
 		    "postgres://USER@HOST:PORT/DB)", red);
 		free(red);
 		free(line);
-		PQfreemem(err);
+		sym_PQfreemem(err);
 		return -1;
 	}
 	if (!sql_password_ok(p, sql_opt(opts, "password"))) {
 		*cause = xstrdup("a password is written in the connection "
 		    "URL: keep it out of the runbook, write {{env.NAME}} in "
 		    "its place and list NAME under secrets:");
-		PQconninfoFree(opts);
+		sym_PQconninfoFree(opts);
 		return -1;
 	}
 	c->resolve_url = sql_resolve_url(opts);
-	PQconninfoFree(opts);
+	sym_PQconninfoFree(opts);
 	return 0;
 }
 
 static int
 sql_prepare(struct probe *p, char **cause)
 {
-	struct sql_conf *c = xcalloc(1, sizeof(*c));
+	struct sql_conf *c;
 	json_t *params = probe_param(p, "params"), *v;
 	double max_rows;
 	size_t i;
 
+	if (probe_need_lib(p, lib_curl_load, cause) != 0 ||
+	    probe_need_lib(p, lib_pq_load, cause) != 0)
+		return -1;
+	c = xcalloc(1, sizeof(*c));
 	c->conninfo = probe_param_str(p, "sql", NULL);
 	if (sql_prepare_conninfo(p, c, cause) != 0)
 		goto fail;
@@ -358,7 +362,7 @@ sql_conn_reason(PGconn *conn, const char *msg)
 			return xstrdup(codes[i].reason);
 		}
 	}
-	user = conn != NULL ? PQuser(conn) : NULL;
+	user = conn != NULL ? sym_PQuser(conn) : NULL;
 	if ((f = strstr(line, "authentication failed for user \"")) != NULL)
 		r = xstrdup(f);
 	else if (strstr(line, "no password supplied") != NULL)
@@ -377,15 +381,15 @@ sql_conn_reason(PGconn *conn, const char *msg)
 static char *
 sql_result_reason(struct sql_run *sr, const PGresult *res)
 {
-	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-	const char *primary = PQresultErrorField(res,
+	const char *state = sym_PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	const char *primary = sym_PQresultErrorField(res,
 	    PG_DIAG_MESSAGE_PRIMARY);
-	const char *sev = PQresultErrorField(res,
+	const char *sev = sym_PQresultErrorField(res,
 	    PG_DIAG_SEVERITY_NONLOCALIZED);
 	char d[32], *line, *r;
 
 	if (state == NULL || primary == NULL)
-		return sql_conn_reason(sr->conn, PQresultErrorMessage(res));
+		return sql_conn_reason(sr->conn, sym_PQresultErrorMessage(res));
 	if (strcmp(state, "57014") == 0 &&
 	    strstr(primary, "statement timeout") != NULL) {
 		duration_format(sr->run->probe->timeout, d, sizeof(d));
@@ -410,16 +414,16 @@ sql_result_reason(struct sql_run *sr, const PGresult *res)
 static json_t *
 sql_value(const PGresult *res, int row, int col)
 {
-	const char *s = PQgetvalue(res, row, col);
-	size_t len = (size_t)PQgetlength(res, row, col);
+	const char *s = sym_PQgetvalue(res, row, col);
+	size_t len = (size_t)sym_PQgetlength(res, row, col);
 	json_t *j = NULL;
 	char *end;
 	long long ll;
 	double d;
 
-	if (PQgetisnull(res, row, col))
+	if (sym_PQgetisnull(res, row, col))
 		return json_null();
-	switch (PQftype(res, col)) {
+	switch (sym_PQftype(res, col)) {
 	case SQL_OID_INT2:
 	case SQL_OID_INT4:
 	case SQL_OID_INT8:
@@ -475,7 +479,7 @@ sql_value(const PGresult *res, int row, int col)
 static int
 sql_add_rows(struct sql_run *sr, const PGresult *res)
 {
-	int nrows = PQntuples(res), ncols = PQnfields(res), r, c;
+	int nrows = sym_PQntuples(res), ncols = sym_PQnfields(res), r, c;
 	size_t bytes;
 	json_t *obj;
 
@@ -484,13 +488,13 @@ sql_add_rows(struct sql_run *sr, const PGresult *res)
 			return 1;
 		bytes = 0;
 		for (c = 0; c < ncols; c++)
-			bytes += (size_t)PQgetlength(res, r, c);
+			bytes += (size_t)sym_PQgetlength(res, r, c);
 		if (sr->bytes + bytes > SQL_BYTES_MAX)
 			return 1;
 		sr->bytes += bytes;
 		obj = json_object();
 		for (c = 0; c < ncols; c++)
-			json_object_set_new(obj, PQfname(res, c),
+			json_object_set_new(obj, sym_PQfname(res, c),
 			    sql_value(res, r, c));
 		json_array_append_new(sr->rows, obj);
 		sr->rowcount++;
@@ -538,7 +542,7 @@ sql_fail(struct sql_run *sr, char *reason)
 static int
 sql_watch(struct sql_run *sr, unsigned events)
 {
-	int fd = PQsocket(sr->conn);
+	int fd = sym_PQsocket(sr->conn);
 
 	if (sr->watching && fd != sr->fd)
 		loop_io_forget(sr->run->loop, sr->fd);
@@ -563,7 +567,7 @@ sql_watch(struct sql_run *sr, unsigned events)
 static int
 sql_flush(struct sql_run *sr)
 {
-	int r = PQflush(sr->conn);
+	int r = sym_PQflush(sr->conn);
 
 	if (r < 0) {
 		probe_run_error(sr->run, "%s", "connection_reset");
@@ -583,9 +587,9 @@ sql_send_setup(struct sql_run *sr)
 	    left * 1000.0 < 1.0 ? 1 : (long)(left * 1000.0);
 	char sql[128];
 
-	if (PQsetnonblocking(sr->conn, 1) != 0) {
+	if (sym_PQsetnonblocking(sr->conn, 1) != 0) {
 		sql_fail(sr, sql_conn_reason(sr->conn,
-		    PQerrorMessage(sr->conn)));
+		    sym_PQerrorMessage(sr->conn)));
 		return -1;
 	}
 	if (sr->run->probe->may_write)
@@ -593,9 +597,9 @@ sql_send_setup(struct sql_run *sr)
 	else
 		snprintf(sql, sizeof(sql), "BEGIN TRANSACTION READ ONLY; "
 		    "SET LOCAL statement_timeout = %ld", ms);
-	if (!PQsendQuery(sr->conn, sql)) {
+	if (!sym_PQsendQuery(sr->conn, sql)) {
 		sql_fail(sr, sql_conn_reason(sr->conn,
-		    PQerrorMessage(sr->conn)));
+		    sym_PQerrorMessage(sr->conn)));
 		return -1;
 	}
 	sr->stage = SQL_SETUP;
@@ -614,13 +618,13 @@ sql_send_query(struct sql_run *sr)
 {
 	const struct sql_conf *c = sr->conf;
 
-	if (!PQsendQueryParams(sr->conn, c->query, c->nvalues, NULL,
+	if (!sym_PQsendQueryParams(sr->conn, c->query, c->nvalues, NULL,
 	    c->values, NULL, NULL, 0)) {
 		sql_fail(sr, sql_conn_reason(sr->conn,
-		    PQerrorMessage(sr->conn)));
+		    sym_PQerrorMessage(sr->conn)));
 		return -1;
 	}
-	PQsetSingleRowMode(sr->conn);
+	sym_PQsetSingleRowMode(sr->conn);
 	sr->stage = SQL_QUERY;
 	sr->ran = 1;
 	if (sql_flush(sr) != 0) {
@@ -637,7 +641,7 @@ sql_on_query_result(struct sql_run *sr, const PGresult *res)
 	const char *tuples;
 	long n;
 
-	switch (PQresultStatus(res)) {
+	switch (sym_PQresultStatus(res)) {
 	case PGRES_SINGLE_TUPLE:
 	case PGRES_TUPLES_OK:
 		if (sql_add_rows(sr, res)) {
@@ -647,7 +651,7 @@ sql_on_query_result(struct sql_run *sr, const PGresult *res)
 		}
 		return 0;
 	case PGRES_COMMAND_OK:
-		tuples = PQcmdTuples((PGresult *)res);
+		tuples = sym_PQcmdTuples((PGresult *)res);
 		if (tuples != NULL && str_to_long(tuples, 0, LONG_MAX, &n) == 0)
 			sr->rowcount = n;
 		return 0;
@@ -674,9 +678,9 @@ sql_drain(struct sql_run *sr)
 	int over;
 
 	while (sr->stage == SQL_SETUP || sr->stage == SQL_QUERY) {
-		if (PQisBusy(sr->conn))
+		if (sym_PQisBusy(sr->conn))
 			return;
-		res = PQgetResult(sr->conn);
+		res = sym_PQgetResult(sr->conn);
 		if (res == NULL) {
 			if (sr->stage == SQL_SETUP) {
 				if (sql_send_query(sr) != 0)
@@ -688,13 +692,13 @@ sql_drain(struct sql_run *sr)
 			continue;
 		}
 		if (sr->stage == SQL_SETUP) {
-			over = PQresultStatus(res) != PGRES_COMMAND_OK;
+			over = sym_PQresultStatus(res) != PGRES_COMMAND_OK;
 			if (over)
 				sql_fail(sr, sql_result_reason(sr, res));
 		} else {
 			over = sql_on_query_result(sr, res);
 		}
-		PQclear(res);
+		sym_PQclear(res);
 		if (over)
 			return;
 	}
@@ -703,7 +707,7 @@ sql_drain(struct sql_run *sr)
 static void
 sql_on_connect(struct sql_run *sr)
 {
-	switch (PQconnectPoll(sr->conn)) {
+	switch (sym_PQconnectPoll(sr->conn)) {
 	case PGRES_POLLING_READING:
 		if (sql_watch(sr, LOOP_READ) != 0)
 			sql_done(sr);
@@ -717,12 +721,12 @@ sql_on_connect(struct sql_run *sr)
 		break;
 	default:
 		/* libpq may have closed the socket already. */
-		if (sr->watching && PQsocket(sr->conn) != sr->fd) {
+		if (sr->watching && sym_PQsocket(sr->conn) != sr->fd) {
 			loop_io_forget(sr->run->loop, sr->fd);
 			sr->watching = 0;
 		}
 		sql_fail(sr, sql_conn_reason(sr->conn,
-		    PQerrorMessage(sr->conn)));
+		    sym_PQerrorMessage(sr->conn)));
 		break;
 	}
 }
@@ -743,9 +747,9 @@ sql_on_io(void *arg, int fd, unsigned events)
 		sql_done(sr);
 		return;
 	}
-	if ((events & (LOOP_READ | LOOP_ERROR)) && !PQconsumeInput(sr->conn)) {
+	if ((events & (LOOP_READ | LOOP_ERROR)) && !sym_PQconsumeInput(sr->conn)) {
 		sql_fail(sr, sql_conn_reason(sr->conn,
-		    PQerrorMessage(sr->conn)));
+		    sym_PQerrorMessage(sr->conn)));
 		return;
 	}
 	sql_drain(sr);
@@ -781,14 +785,14 @@ sql_connect(struct sql_run *sr, const char *hostaddr)
 	}
 	keys[n] = vals[n] = NULL;
 	sr->stage = SQL_CONNECTING;
-	sr->conn = PQconnectStartParams(keys, vals, 1);
+	sr->conn = sym_PQconnectStartParams(keys, vals, 1);
 	if (sr->conn == NULL) {
 		probe_run_error(sr->run, "%s", "sql: out of memory");
 		return -1;
 	}
-	PQsetNoticeReceiver(sr->conn, sql_on_notice, NULL);
-	if (PQstatus(sr->conn) == CONNECTION_BAD) {
-		char *r = sql_conn_reason(sr->conn, PQerrorMessage(sr->conn));
+	sym_PQsetNoticeReceiver(sr->conn, sql_on_notice, NULL);
+	if (sym_PQstatus(sr->conn) == CONNECTION_BAD) {
+		char *r = sql_conn_reason(sr->conn, sym_PQerrorMessage(sr->conn));
 
 		probe_run_error(sr->run, "%s", r);
 		free(r);
@@ -812,7 +816,7 @@ sql_on_resolved(void *arg, CURLcode rc)
 		return;
 	}
 	addr[0] = '\0';
-	if (curl_easy_getinfo(sr->easy, CURLINFO_PRIMARY_IP, &ip) ==
+	if (sym_curl_easy_getinfo(sr->easy, CURLINFO_PRIMARY_IP, &ip) ==
 	    CURLE_OK && ip != NULL)
 		snprintf(addr, sizeof(addr), "%s", ip);
 	net_easy_put(sr->net, sr->easy);
@@ -833,12 +837,12 @@ sql_close(struct sql_run *sr)
 	if (sr->conn == NULL)
 		return;
 	if (sr->clean && !sr->run->probe->may_write)
-		PQsendQuery(sr->conn, "ROLLBACK");
+		sym_PQsendQuery(sr->conn, "ROLLBACK");
 	/* PQfinish closes the socket, which takes it out of epoll. */
 	if (sr->watching)
 		loop_io_forget(sr->run->loop, sr->fd);
 	sr->watching = 0;
-	PQfinish(sr->conn);
+	sym_PQfinish(sr->conn);
 	sr->conn = NULL;
 }
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib-curl.h"
 #include "net.h"
 #include "probe.h"
 #include "util/buf.h"
@@ -38,6 +39,8 @@ tcp_prepare(struct probe *p, char **cause)
 	struct net_hostport hp;
 	struct tcp_conf *c;
 
+	if (probe_need_lib(p, lib_curl_load, cause) != 0)
+		return -1;
 	p->err_field = "tcp";
 	if (addr == NULL) {
 		*cause = xstrdup("tcp needs HOST:PORT");

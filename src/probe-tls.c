@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "lib-curl.h"
 #include "net.h"
 #include "probe.h"
 #include "util/buf.h"
@@ -54,7 +55,7 @@ tls_conf_free(struct tls_conf *c)
 	if (c == NULL)
 		return;
 	free(c->url);
-	curl_slist_free_all(c->connect_to);
+	sym_curl_slist_free_all(c->connect_to);
 	free(c);
 }
 
@@ -67,6 +68,8 @@ tls_prepare(struct probe *p, char **cause)
 	struct tls_conf *c;
 	char *line;
 
+	if (probe_need_lib(p, lib_curl_load, cause) != 0)
+		return -1;
 	p->err_field = "tls";
 	if (addr == NULL) {
 		*cause = xstrdup("tls needs HOST[:PORT]");
@@ -90,7 +93,7 @@ tls_prepare(struct probe *p, char **cause)
 		c->url = net_hostport_url("https", sni, hp.port);
 		line = xasprintf(hp.v6 ? "%s:%ld:[%s]:%ld" : "%s:%ld:%s:%ld",
 		    sni, hp.port, hp.host, hp.port);
-		c->connect_to = curl_slist_append(NULL, line);
+		c->connect_to = sym_curl_slist_append(NULL, line);
 		free(line);
 		if (c->connect_to == NULL) {
 			*cause = xstrdup("out of memory");
@@ -194,7 +197,7 @@ tls_read_cert(struct tls_run *tr, char **cause)
 	struct curl_slist *s;
 	int have_start = 0, have_end = 0;
 
-	if (curl_easy_getinfo(tr->easy, CURLINFO_CERTINFO, &ci) != CURLE_OK ||
+	if (sym_curl_easy_getinfo(tr->easy, CURLINFO_CERTINFO, &ci) != CURLE_OK ||
 	    ci == NULL || ci->num_of_certs < 1) {
 		*cause = xstrdup("tls_error: the server sent no certificate");
 		return -1;
@@ -301,12 +304,12 @@ tls_start(struct probe_run *run)
 	 * is still read: judging it is this probe's job. */
 	e = tr->easy = net_easy_connect_only(tr->net, c->url,
 	    timeout + TLS_TIMEOUT_SLACK);
-	curl_easy_setopt(e, CURLOPT_CERTINFO, 1L);
-	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
-	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
-	curl_easy_setopt(e, CURLOPT_SSL_SESSIONID_CACHE, 0L);
+	sym_curl_easy_setopt(e, CURLOPT_CERTINFO, 1L);
+	sym_curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+	sym_curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+	sym_curl_easy_setopt(e, CURLOPT_SSL_SESSIONID_CACHE, 0L);
 	if (c->connect_to != NULL)
-		curl_easy_setopt(e, CURLOPT_CONNECT_TO, c->connect_to);
+		sym_curl_easy_setopt(e, CURLOPT_CONNECT_TO, c->connect_to);
 	if (net_add(tr->net, e, tls_on_done, tr, &cause) != 0) {
 		probe_run_error(run, "%s", cause);
 		free(cause);

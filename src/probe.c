@@ -117,6 +117,19 @@ probe_param_bool(const struct probe *p, const char *key, int def)
 	return json_is_boolean(v) ? json_is_true(v) : def;
 }
 
+int
+probe_need_lib(const struct probe *p, int (*load)(const char **err),
+    char **cause)
+{
+	const char *err = NULL;
+
+	if (load(&err) == 0)
+		return 0;
+	*cause = xasprintf("%s probes need a library that cannot be loaded: "
+	    "%s", p->kind->name, err);
+	return -1;
+}
+
 struct srcpos
 probe_param_srcpos(const struct probe *p, const char *key)
 {

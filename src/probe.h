@@ -172,6 +172,12 @@ const char *probe_param_str(const struct probe *p, const char *key,
 double probe_param_num(const struct probe *p, const char *key, double def);
 int probe_param_bool(const struct probe *p, const char *key, int def);
 
+/* probe_need_lib: for a kind's prepare(), the shared library it runs on
+ * (lib_curl_load, lib_pq_load: see util/dlib.h). 0 once it is loaded, or
+ * -1 with *cause (heap) naming the library and why it cannot be. */
+int probe_need_lib(const struct probe *p, int (*load)(const char **err),
+    char **cause);
+
 /* probe_param_srcpos: where key's value stands, else the probe's pos. */
 struct srcpos probe_param_srcpos(const struct probe *p, const char *key);
 

@@ -138,4 +138,44 @@ RC=$?
 expect_rc 3 "watch -f - is refused"
 expect_in "$T/err" "the daemon reads its runbook again" "watch says why"
 
+
+# libcurl, libpq and libmicrohttpd are opened when a probe kind or the
+# daemon needs them, not at start (src/util/dlib.h). The dynamic loader
+# names every library it opens under LD_DEBUG=libs.
+cat >"$T/local.yaml" <<YAML
+runbook: local-only
+probes:
+  f: { layer: host, file: /etc/hostname }
+  c: { layer: host, command: ["true"] }
+YAML
+LD_DEBUG=libs "$TRIAGE" check -f "$T/local.yaml" >"$T/out" 2>"$T/err"
+RC=$?
+expect_rc 0 "a runbook of local probes"
+expect_in "$T/err" "libjansson.so" "LD_DEBUG=libs lists the libraries opened"
+for lib in libcurl.so libpq.so libmicrohttpd.so; do
+	expect_not_in "$T/err" "$lib" "$lib is not opened for file and command probes"
+done
+LD_DEBUG=libs "$TRIAGE" check -f "$T/ok.yaml" >"$T/out" 2>"$T/err"
+RC=$?
+expect_rc 0 "http probes"
+expect_in "$T/err" "libcurl.so" "http probes open libcurl"
+expect_not_in "$T/err" "libpq.so" "http probes do not open libpq"
+
+
+# A library that cannot be opened is a load error at the probe, exit 3,
+# with the loader's words: libcurl is hidden behind an empty file in a
+# mount namespace of the run's own (needs root; said and skipped without).
+curl_so=$(ldconfig -p | awk '$1 == "libcurl.so.4" { print $NF; exit }')
+if [ -n "$curl_so" ] && unshare -m true 2>/dev/null; then
+	unshare -m sh -c 'mount --bind /dev/null "$1" && shift &&
+	    exec "$@"' sh "$curl_so" "$TRIAGE" check -f "$T/ok.yaml" \
+	    >"$T/out" 2>"$T/err"
+	RC=$?
+	expect_rc 3 "http probes without libcurl"
+	expect_in "$T/err" 'probe "up": http probes need a library that cannot be loaded: '"$curl_so" "the error names the kind and the library"
+	expect_in "$T/err" "nothing was run" "nothing runs"
+else
+	echo "test-check.sh: not run: libcurl hidden (needs unshare -m, as root)" >&2
+fi
+
 finish

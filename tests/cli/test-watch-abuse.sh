@@ -185,6 +185,21 @@ run watch -f "$T/rb.yaml" --listen "0.0.0.0:$(closed_port)" --store "$T/store2.d
 expect_rc 3 "0.0.0.0 without --token-file"
 expect_in "$T/err" "needs --token-file" "it says why"
 
+# libmicrohttpd is opened when the server starts; hidden behind an empty
+# file in a mount namespace (root only), the daemon does not start.
+mhd_so=$(ldconfig -p | awk '$1 == "libmicrohttpd.so.12" { print $NF; exit }')
+if [ -n "$mhd_so" ] && unshare -m true 2>/dev/null; then
+	unshare -m sh -c 'mount --bind /dev/null "$1" && shift &&
+	    exec "$@"' sh "$mhd_so" "$TRIAGE" watch -f "$T/rb.yaml" \
+	    --listen "127.0.0.1:$(closed_port)" --store "$T/store3.db" \
+	    >"$T/out" 2>"$T/err"
+	RC=$?
+	expect_rc 3 "watch without libmicrohttpd"
+	expect_in "$T/err" "the HTTP server needs a library that cannot be loaded: $mhd_so" "it names the library"
+else
+	echo "test-watch-abuse.sh: not run: libmicrohttpd hidden (needs unshare -m, as root)" >&2
+fi
+
 kill -TERM "$DAEMON"; wait "$DAEMON"; rc=$?
 PIDS=()
 expect_eq "$rc" 0 "exit 0 after SIGTERM"
