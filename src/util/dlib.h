@@ -43,7 +43,8 @@ struct dlib {
 	const struct dlib_sym *syms;
 	size_t nsyms;
 	/* Run once after every symbol resolved (a library's global init), or
-	 * NULL: NULL, or why it failed. */
+	 * NULL: NULL, or why it failed. It runs under dlib_load's lock, so it
+	 * must not load a library itself. */
 	const char *(*init)(void);
 	int state;		/* DLIB_NOT_TRIED, DLIB_LOADED, DLIB_FAILED */
 	char err[256];		/* why it failed */
@@ -59,8 +60,8 @@ enum { DLIB_NOT_TRIED, DLIB_LOADED, DLIB_FAILED };
  * run lib->init, once; later calls return what the first one did. 0, or -1 with *err set
  * to a message naming the library or the symbol that is missing ("libpq.so.5:
  * cannot open shared object file: No such file or directory"). All or
- * nothing: when a symbol is missing the library is closed again and no
- * pointer is set.
+ * nothing: when a symbol is missing or init fails, the library is closed
+ * again and every pointer is NULL.
  * Thread-safe. */
 int dlib_load(struct dlib *lib, const char **err);
 

@@ -27,7 +27,7 @@ static const struct dlib_sym half_syms[] = {
 	{ "triage_no_such_function", (void *)&sym_absent },
 };
 
-static int inits;
+static int inits, init_saw_pointers;
 
 static const char *
 count_init(void)
@@ -40,6 +40,7 @@ static const char *
 failing_init(void)
 {
 	inits++;
+	init_saw_pointers = sym_strlen != NULL && sym_strcmp != NULL;
 	return "refused to initialise";
 }
 
@@ -108,8 +109,14 @@ test_dlib_init_fails(void **state)
 
 	(void)state;
 	inits = 0;
+	init_saw_pointers = 0;
 	assert_int_equal(dlib_load(&lib, &err), -1);
 	assert_string_equal(err, "libc.so.6: refused to initialise");
+	/* All or nothing here too: init ran with every pointer set, and
+	 * they were cleared when it failed. */
+	assert_true(init_saw_pointers);
+	assert_null(sym_strlen);
+	assert_null(sym_strcmp);
 	assert_int_equal(dlib_load(&lib, &err), -1);
 	assert_int_equal(inits, 1);
 }
