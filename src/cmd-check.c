@@ -97,6 +97,44 @@ ok_detail(const struct runbook *rb, const struct probe *p, json_t *r)
 	return got;
 }
 
+/* A reason or detail as the table and the status line show it: on one
+ * line, without control bytes (a command's stderr may hold escapes), and
+ * without "|", which the monitoring-plugin output reserves for perfdata
+ * (a regex's "ERROR|FATAL" would cut the status line there): it is shown
+ * as U+00A6 (broken bar). --json keeps the text as it is. Heap; takes s. */
+static char *
+plugin_text(char *s)
+{
+	struct buf b;
+	const char *p;
+
+	if (s == NULL)
+		return NULL;
+	for (p = s; *p != '\0'; p++) {
+		if (*p == '|' || (unsigned char)*p < 0x20 || *p == 0x7f)
+			break;
+	}
+	if (*p == '\0')
+		return s;
+	buf_init(&b, 0);
+	for (p = s; *p != '\0'; p++) {
+		unsigned char c = (unsigned char)*p;
+
+		if (c == '|') {
+			buf_puts(&b, "\xc2\xa6");
+		} else if (c == '\n' || c == '\r' || c == '\t') {
+			if (b.len > 0 && b.data[b.len - 1] != ' ')
+				buf_putc(&b, ' ');
+		} else {
+			buf_putc(&b, c < 0x20 || c == 0x7f ? '?' : (char)c);
+		}
+	}
+	while (b.len > 0 && b.data[b.len - 1] == ' ')
+		b.data[--b.len] = '\0';
+	free(s);
+	return buf_steal(&b);
+}
+
 static void
 check_table_take(void *arg, size_t i, json_t *result)
 {
@@ -132,6 +170,7 @@ check_table_take(void *arg, size_t i, json_t *result)
 	} else if (reason != NULL) {
 		row->note = xstrdup(reason);
 	}
+	row->note = plugin_text(row->note);
 	at = json_object_get(ct->layer_index, row->probe->layer);
 	if (at == NULL) {
 		at = json_integer((json_int_t)ct->nlayers);
@@ -145,10 +184,11 @@ check_table_take(void *arg, size_t i, json_t *result)
 }
 
 /* The first line is a monitoring-plugin status line with perfdata, so
- * `triage check` works as a Nagios/Icinga check as it is. */
+ * `triage check` works as a Nagios/Icinga check as it is. A run that was
+ * interrupted is UNKNOWN, as its exit status is. */
 static void
 print_summary(const struct check_table *ct, enum probe_state worst,
-    double secs, const struct style *st)
+    int interrupted, double secs, const struct style *st)
 {
 	size_t c[STATE_SKIPPED + 1] = { 0 }, i;
 	const struct check_row *bad = NULL;
@@ -162,13 +202,17 @@ print_summary(const struct check_table *ct, enum probe_state worst,
 		    worst != STATE_OK && worst != STATE_SKIPPED)
 			bad = row;
 	}
+	if (interrupted)
+		worst = STATE_UNKNOWN;
 	for (i = 0; i < sizeof(upper) - 1 &&
 	    probe_state_name(worst)[i] != '\0'; i++)
 		upper[i] = (char)(probe_state_name(worst)[i] - 'a' + 'A');
 	upper[i] = '\0';
 	printf("%sTRIAGE %s%s - %s: ", cmd_state_color(st,
 	    probe_state_name(worst)), upper, st->reset, ct->rb->id);
-	if (bad != NULL) {
+	if (interrupted) {
+		printf("interrupted; ");
+	} else if (bad != NULL) {
 		printf("%s %s", bad->probe->id, bad->note != NULL ?
 		    bad->note : "");
 		if (c[worst] > 1)
@@ -246,7 +290,8 @@ check_table(struct cmd_ctx *ctx, const struct runbook *rb, double t0,
 	ct.layer_index = json_object();
 	rc = cmd_run_probes_each(ctx, rb, check_table_take, &ct, worst);
 	if (rc == 0) {
-		print_summary(&ct, *worst, time_mono() - t0, &st);
+		print_summary(&ct, *worst, *ctx->interrupted, time_mono() - t0,
+		    &st);
 		print_table(&ct, &st);
 	}
 	for (i = 0; i < ct.nrows; i++)
@@ -314,7 +359,8 @@ check_json(struct cmd_ctx *ctx, const struct runbook *rb,
 		buf_puts(&head, "{\n  \"schema\": 1,\n  \"runbook\": ");
 		jsonout_append(&head, id, 1);
 		buf_printf(&head, ",\n  \"status\": \"%s\",\n  \"probes\": [",
-		    probe_state_name(*worst));
+		    probe_state_name(*ctx->interrupted ? STATE_UNKNOWN :
+		    *worst));
 		fwrite(head.data, 1, head.len, stdout);
 		buf_dispose(&head);
 		for (i = 0; i < cj.nchunks; i++)

@@ -328,7 +328,7 @@ select_probes(const struct runbook *rb, const char *cmd, const char *only,
     char *selected)
 {
 	char *list, *name, *next;
-	int rc = 0;
+	int rc = 0, names = 0;
 	size_t i;
 
 	if (only == NULL) {
@@ -344,6 +344,7 @@ select_probes(const struct runbook *rb, const char *cmd, const char *only,
 			*next++ = '\0';
 		if (*name == '\0')
 			continue;
+		names++;
 		for (i = 0; i < rb->nprobes; i++) {
 			if (strcmp(rb->probes[i].layer, name) == 0 ||
 			    strcmp(rb->probes[i].id, name) == 0) {
@@ -353,11 +354,20 @@ select_probes(const struct runbook *rb, const char *cmd, const char *only,
 		}
 		if (!found) {
 			fprintf(stderr, "triage %s: --only: no layer or "
-			    "probe named \"%s\" in %s\n", cmd, name, rb->path);
+			    "probe named \"%s\" in %s\n", cmd, name,
+			    strcmp(rb->path, "-") == 0 ? RUNBOOK_STDIN_NAME :
+			    rb->path);
 			rc = -1;
 		}
 	}
 	free(list);
+	/* An empty list (an unset $ARG2$ in a Nagios command) would run
+	 * nothing and say OK. */
+	if (rc == 0 && names == 0) {
+		fprintf(stderr, "triage %s: --only needs a layer or probe id "
+		    "(--only LAYER|PROBE,...)\n", cmd);
+		rc = -1;
+	}
 	return rc;
 }
 
@@ -368,8 +378,8 @@ progress(void *arg, size_t done, size_t total, const struct probe *p,
 	(void)arg;
 	(void)result;
 	if (done < total)
-		fprintf(stderr, "\r\033[Kchecking %zu/%zu: %s", done + 1, total,
-		    p->id);
+		fprintf(stderr, "\r\033[K%zu/%zu checked (last: %s)", done,
+		    total, p->id);
 	else
 		fprintf(stderr, "\r\033[K");
 	fflush(stderr);

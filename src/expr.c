@@ -129,6 +129,7 @@ struct path_ref {
 
 struct expr {
 	char *src;
+	char *text;		/* src on one line, or NULL when it is */
 	struct node *root;
 	char **refs;		/* distinct root identifiers, first use first */
 	size_t nrefs;
@@ -810,6 +811,14 @@ parse_name(struct parser *p)
 		    json_boolean(tok_is(p, "true"));
 
 		lex_next(p);
+		/* A probe may be named "true"; a condition cannot read it. */
+		if (p->tok.kind == TOK_DOT || p->tok.kind == TOK_LBRACKET) {
+			json_decref(v);
+			return fail(p, start, "%.*s is a literal here, so a "
+			    "probe named \"%.*s\" cannot be read in a "
+			    "condition: rename the probe", (int)(end - start),
+			    p->src + start, (int)(end - start), p->src + start);
+		}
 		return node_const_end(start, v, p->prev_end);
 	}
 	lex_next(p);
@@ -1096,6 +1105,40 @@ path_ref_cmp(const void *a, const void *b)
 	return (x->start > y->start) - (x->start < y->start);
 }
 
+/* A condition from a YAML block scalar ("expect: >") spans lines and ends
+ * with one; reasons, plans and documents show it on one line: each run of
+ * white space holding a line break becomes one space, and the ends are
+ * trimmed. NULL when src is one line already. */
+static char *
+one_line(const char *src)
+{
+	const char *p = src, *end = src + strlen(src), *q;
+	struct buf b;
+
+	while (p < end && isspace((unsigned char)*p))
+		p++;
+	while (end > p && isspace((unsigned char)end[-1]))
+		end--;
+	if (p == src && *end == '\0' && strpbrk(src, "\n\r") == NULL)
+		return NULL;
+	buf_init(&b, 0);
+	while (p < end) {
+		if (isspace((unsigned char)*p)) {
+			for (q = p; q < end && isspace((unsigned char)*q); q++)
+				;
+			if (memchr(p, '\n', (size_t)(q - p)) != NULL ||
+			    memchr(p, '\r', (size_t)(q - p)) != NULL)
+				buf_putc(&b, ' ');
+			else
+				buf_append(&b, p, (size_t)(q - p));
+			p = q;
+		} else {
+			buf_putc(&b, *p++);
+		}
+	}
+	return buf_steal(&b);
+}
+
 struct expr *
 expr_parse(const char *src, char **cause, size_t *errcol)
 {
@@ -1137,6 +1180,7 @@ out:
 	/* Nested paths are recorded when they end: put them in source order. */
 	if (e->npaths > 1)
 		qsort(e->paths, e->npaths, sizeof(*e->paths), path_ref_cmp);
+	e->text = one_line(e->src);
 	return e;
 }
 
@@ -1154,13 +1198,14 @@ expr_free(struct expr *e)
 	free(e->paths);
 	pcre2_match_context_free(e->mctx);
 	free(e->src);
+	free(e->text);
 	free(e);
 }
 
 const char *
 expr_source(const struct expr *e)
 {
-	return e->src;
+	return e->text != NULL ? e->text : e->src;
 }
 
 /* Evaluation. Values are new references; comparisons return the jansson
@@ -1536,7 +1581,8 @@ func_number(json_t *v)
 		last--;
 	while (s < last && isspace((unsigned char)*s))
 		s++;
-	if (s == last)
+	/* Decimal only: strtod would take "0x10", "inf" and "nan" too. */
+	if (s == last || strspn(s, "0123456789+-.eE") < (size_t)(last - s))
 		return json_null();
 	errno = 0;
 	i = strtoll(s, &end, 10);

@@ -24,7 +24,9 @@ struct expr *expr_parse(const char *src, char **cause, size_t *errcol);
 /* expr_free: releases e; expr_free(NULL) is a no-op. */
 void expr_free(struct expr *e);
 
-/* expr_source: the text e was parsed from; owned by e. */
+/* expr_source: the text e was parsed from, on one line (a condition
+ * written over several lines has each line break and the white space
+ * around it shown as one space, and its ends trimmed); owned by e. */
 const char *expr_source(const struct expr *e);
 
 /* expr_eval: the value of e against root at wall-clock time now (for

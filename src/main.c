@@ -74,6 +74,7 @@ run(int argc, char **argv)
 	const struct cmd_entry *cmd = commands[0];
 	struct sigaction sa;
 	struct cmd_ctx ctx;
+	const char *no_color;
 	int first = 1, rc;
 
 	if (argc > 1 && (strcmp(argv[1], "--help") == 0 ||
@@ -107,8 +108,10 @@ run(int argc, char **argv)
 		cmd_dispose(&ctx);
 		return EXIT_OK;
 	}
-	ctx.color = isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL &&
-	    cmd_opt(&ctx, "no-color") == NULL;
+	/* no-color.org: NO_COLOR set to a non-empty value. */
+	no_color = getenv("NO_COLOR");
+	ctx.color = isatty(STDOUT_FILENO) && (no_color == NULL ||
+	    *no_color == '\0') && cmd_opt(&ctx, "no-color") == NULL;
 	ctx.progress = isatty(STDERR_FILENO);
 	ctx.interrupted = &interrupted;
 

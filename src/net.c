@@ -4,6 +4,7 @@
 #include "net.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -501,9 +502,16 @@ net_reason(CURL *easy, CURLcode rc, char *out, size_t n)
 	const char *detail = sym_curl_easy_strerror(rc);
 	const char *code = NULL;
 	long err = 0;
+	size_t len;
 
-	if (w != NULL && w->errbuf[0] != '\0')
+	if (w != NULL && w->errbuf[0] != '\0') {
+		/* curl's own words, without the space or line break some of
+		 * them end with. */
+		len = strlen(w->errbuf);
+		while (len > 0 && isspace((unsigned char)w->errbuf[len - 1]))
+			w->errbuf[--len] = '\0';
 		detail = w->errbuf;
+	}
 	switch (rc) {
 	case CURLE_COULDNT_RESOLVE_HOST:
 	case CURLE_COULDNT_RESOLVE_PROXY:
@@ -514,6 +522,10 @@ net_reason(CURL *easy, CURLcode rc, char *out, size_t n)
 		break;
 	case CURLE_TOO_MANY_REDIRECTS:
 		code = "too_many_redirects";
+		break;
+	case CURLE_GOT_NOTHING:
+		/* The connection closed before any byte of an answer. */
+		code = "empty_reply";
 		break;
 	case CURLE_COULDNT_CONNECT:
 	case CURLE_SEND_ERROR:
@@ -528,6 +540,10 @@ net_reason(CURL *easy, CURLcode rc, char *out, size_t n)
 	}
 	if (code != NULL)
 		snprintf(out, n, "%s", code);
+	else if (rc == CURLE_WEIRD_SERVER_REPLY ||
+	    (rc == CURLE_UNSUPPORTED_PROTOCOL && strstr(detail, "HTTP/0.9")))
+		/* Something answered on the port, but not in HTTP. */
+		snprintf(out, n, "not_http: %s", detail);
 	else if (net_is_tls_error(rc))
 		snprintf(out, n, "tls_error: %s", detail);
 	else if (detail != sym_curl_easy_strerror(rc))

@@ -91,6 +91,108 @@ expect_jq '[.probes[].layer] | unique == ["db","edge"]' "--only a list"
 run check -f "$T/bad.yaml" --only nosuch
 expect_rc 3 "--only an unknown name"
 expect_in "$T/err" 'no layer or probe named "nosuch"' "--only unknown message"
+for empty in "" ","; do
+	run check -f "$T/bad.yaml" --only "$empty"
+	expect_rc 3 "--only '$empty' (an unset \$ARG2\$) is a usage error, not an empty OK"
+	expect_in "$T/err" "--only needs a layer or probe id" "--only '$empty' says what it needs"
+done
+
+# Colour on a terminal only, and not with NO_COLOR set to something
+# (no-color.org: an empty NO_COLOR does not count). Progress goes to
+# stderr on a terminal and names the probe that finished.
+if command -v script >/dev/null 2>&1; then
+	NO_COLOR= script -qec "'$TRIAGE' check -f '$T/ok.yaml'" /dev/null >"$T/out" 2>&1
+	expect_in "$T/out" $'\033[' "colour on a terminal with an empty NO_COLOR"
+	expect_in "$T/out" "3/4 checked (last: " "progress names a probe that finished"
+	NO_COLOR=1 script -qec "'$TRIAGE' check -f '$T/ok.yaml'" /dev/null >"$T/out" 2>&1
+	expect_not_in "$T/out" $'\033[3' "no colour with NO_COLOR=1"
+fi
+
+# The status line is a plugin's: one line, and its only "|" is the one
+# before the perfdata. Reasons with "|", control bytes or a condition
+# written over several lines (a YAML block scalar) are shown on one line,
+# "|" as U+00A6; --json keeps them as they are.
+cat >"$T/plugin.yaml" <<YAML
+runbook: cli-plugin
+probes:
+  body: { layer: app, http: "http://$HTTPD/up", expect: 'body_text matches "^(fail|bad)\$"' }
+  esc:  { layer: app, command: [sh, -c, 'printf "\033[31mred|x=1\n" >&2; exit 1'] }
+  multi:
+    layer: app
+    http: "http://$HTTPD/json"
+    expect: >
+      body.status == "ok" &&
+      latency > 10s
+YAML
+run check -f "$T/plugin.yaml"
+expect_rc 2 "reasons with | and line breaks: critical"
+expect_eq "$(head -1 "$T/out" | tr -cd '|' | wc -c)" 1 "the status line has one |, before the perfdata"
+expect_in "$T/out" "| ok=0 warning=0 critical=3 unknown=0 skipped=0" "the perfdata is whole"
+expect_in "$T/out" 'body_text matches "^(fail¦bad)$"' "| in a reason shown as ¦"
+expect_in "$T/out" 'expected body.status == "ok" && latency > 10s, got' "a block-scalar condition on one line"
+expect_not_in "$T/out" $'\033' "no escape byte from a command's stderr"
+expect_eq "$(grep -c . "$T/out")" "$(($(grep -c '' "$T/out") - 1))" "no line broken by a reason (one blank line before the layer)"
+run check -f "$T/plugin.yaml" --json
+expect_jq '.probes[0].reason | contains("(fail|bad)")' "--json keeps the |"
+expect_jq '.probes[2].reason | startswith("expected body.status == \"ok\" && latency > 10s, got")' "--json shows the condition on one line too"
+
+# A server that closes without answering, and one that answers but not in
+# HTTP: reasons an operator can act on, not curl's wording.
+python3 - "$T/raw.port" <<'PY' &
+import os, socket, sys
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(8)
+with open(sys.argv[1] + ".tmp", "w") as f:
+    f.write(str(s.getsockname()[1]))
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+for i in range(2):
+    c, _ = s.accept()
+    c.recv(4096)
+    if i == 1:
+        c.sendall(b"SSH-2.0-OpenSSH_9.2\r\n")
+    c.close()
+PY
+PIDS+=($!)
+until_ok 5 test -s "$T/raw.port"
+RAW=127.0.0.1:$(cat "$T/raw.port")
+cat >"$T/raw.yaml" <<YAML
+runbook: cli-raw
+probes:
+  empty: { layer: app, http: "http://$RAW/" }
+YAML
+run check -f "$T/raw.yaml" --json
+expect_jq '.probes[0].reason == "empty_reply"' "a connection closed without an answer is empty_reply"
+cat >"$T/raw.yaml" <<YAML
+runbook: cli-raw
+probes:
+  other: { layer: app, http: "http://$RAW/" }
+YAML
+run check -f "$T/raw.yaml" --json
+expect_jq '.probes[0].reason | startswith("not_http: ")' "an answer that is not HTTP is not_http"
+
+# An interrupted run is UNKNOWN in its status line and document, as its
+# exit status (3) is.
+cat >"$T/slow.yaml" <<YAML
+runbook: cli-slow
+probes:
+  fast: { layer: app, command: ["true"] }
+  slow: { layer: app, command: [sleep, "30"], timeout: 60s }
+YAML
+for fmt in "" --json; do
+	"$TRIAGE" check -f "$T/slow.yaml" $fmt >"$T/out" 2>"$T/err" &
+	pid=$!
+	sleep 1
+	kill -INT "$pid"
+	wait "$pid"
+	RC=$?
+	expect_rc 3 "interrupted check $fmt exits 3"
+	if [ -z "$fmt" ]; then
+		expect_in "$T/out" "TRIAGE UNKNOWN - cli-slow: interrupted; 1 ok, 0 warning, 1 critical" "the status line says UNKNOWN and interrupted"
+	else
+		expect_jq '.status == "unknown" and .probes[1].reason == "interrupted"' "--json status unknown"
+	fi
+done
 
 # The runbook comes from -f, else $TRIAGE_RUNBOOK, else ./triage.yaml.
 (cd "$T" && cp ok.yaml triage.yaml && "$TRIAGE" check --json >"$T/out" 2>"$T/err")

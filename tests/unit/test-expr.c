@@ -574,6 +574,9 @@ test_len_lower_number(void **state)
 	V("number(str_inf)", "null");
 	V("number(str_huge)", "null");
 	V("number(\"nan\")", "null");
+	V("number(\"0x10\")", "null");
+	V("number(\"infinity\")", "null");
+	V("number(\" -2.5e1 \")", "-25.0");
 	V("number(\"\")", "null");
 	V("number(\"  \")", "null");
 	V("number(true)", "1");
@@ -709,10 +712,22 @@ test_refs(void **state)
 static void
 test_source(void **state)
 {
-	struct expr *e = parse_ok("  status == 200 ");
+	struct expr *e = parse_ok("status  ==  200");
 
 	(void)state;
-	assert_string_equal(expr_source(e), "  status == 200 ");
+	assert_string_equal(expr_source(e), "status  ==  200");
+	expr_free(e);
+	/* Shown on one line: the ends trimmed, each line break with the
+	 * white space around it one space (a YAML block scalar). */
+	e = parse_ok("  status == 200 ");
+	assert_string_equal(expr_source(e), "status == 200");
+	expr_free(e);
+	e = parse_ok("body.status == \"ok\" &&\n  latency < 10s\n");
+	assert_string_equal(expr_source(e),
+	    "body.status == \"ok\" && latency < 10s");
+	expr_free(e);
+	e = parse_ok("a.ok\r\n\t|| b.ok");
+	assert_string_equal(expr_source(e), "a.ok || b.ok");
 	expr_free(e);
 	expr_free(NULL);
 }
@@ -777,6 +792,12 @@ test_errors(void **state)
 	check_error("status == 200 &&",
 	    "unexpected end of condition, expected an operand", 17);
 	check_error("!", "unexpected end of condition, expected an operand", 2);
+	check_error("a.ok && null.ok", "null is a literal here, so a probe "
+	    "named \"null\" cannot be read in a condition: rename the probe",
+	    9);
+	check_error("true[\"ok\"]", "true is a literal here, so a probe "
+	    "named \"true\" cannot be read in a condition: rename the probe",
+	    1);
 	check_error("x[",
 	    "unexpected end of condition, expected an operand", 3);
 	check_error("status == \"abc", "unterminated string", 11);
