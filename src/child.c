@@ -90,13 +90,19 @@ static void
 child_on_exit(void *arg, int fd, unsigned events)
 {
 	struct child *s = arg;
+	int rc;
 
 	(void)events;
-	/* The pidfd is readable only once the leader has exited; should
-	 * its status be lost (someone else reaped it), still stop waiting.
-	 * Then it has served (the rest goes by pid): closed, it leaves
-	 * epoll without a call of its own. */
-	if (proc_poll(&s->proc) != 1)
+	/* The pidfd is readable once the leader has exited. A wakeup while
+	 * it still runs (an event meant for an fd closed and reused within
+	 * one wait) is not its exit: keep watching. Should its status be
+	 * lost (someone else reaped it), stop waiting. Then the pidfd has
+	 * served (the rest goes by pid): closed, it leaves epoll without a
+	 * call of its own. */
+	rc = proc_poll(&s->proc);
+	if (rc == 0)
+		return;
+	if (rc != 1)
 		s->proc.exited = 1;
 	loop_io_forget(s->loop, fd);
 	close(fd);

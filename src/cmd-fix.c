@@ -13,6 +13,7 @@
 #include "fix.h"
 #include "runbook.h"
 #include "store.h"
+#include "util/proc.h"
 #include "util/timeutil.h"
 #include "util/xmalloc.h"
 
@@ -411,6 +412,10 @@ cmd_fix_exec(struct cmd_ctx *ctx)
 		runbook_free(rb);
 		return rc;
 	}
+	/* A step may start a service, which may double-fork into our
+	 * child (we are the subreaper): it must outlive us. */
+	if (cmd_opt(ctx, "apply") != NULL)
+		proc_keep_strays();
 	if (cmd_opt(ctx, "apply") != NULL &&
 	    store_open(cmd_opt(ctx, "store"), &store, &err) != 0) {
 		fprintf(stderr, "triage fix: %s; nothing was run\n", err);

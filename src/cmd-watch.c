@@ -30,6 +30,7 @@
 #include "watch.h"
 #include "util/buf.h"
 #include "util/fsutil.h"
+#include "util/proc.h"
 #include "util/sdnotify.h"
 #include "util/timeutil.h"
 #include "util/xmalloc.h"
@@ -1327,6 +1328,10 @@ cmd_watch_exec(struct cmd_ctx *ctx)
 
 	if (getenv(POLLER_ENV) != NULL)
 		return poller_exec(ctx);
+	/* auto_fix runs `triage fix --apply`, whose services come to us
+	 * when it exits: the daemon reaps them when they end, never kills
+	 * them (the poller, which only probes, does). */
+	proc_keep_strays();
 	d.ctx = ctx;
 	d.sigfd = -1;
 	if (listen == NULL)

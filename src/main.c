@@ -120,12 +120,18 @@ run(int argc, char **argv)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	/* A hangup (the ssh session of a `fix --apply` dropped) interrupts
+	 * too, so that children are killed and reaped rather than left
+	 * behind; `watch` takes it through its signalfd to reload. */
+	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	proc_init();
 
 	rc = cmd->exec(&ctx);
 	/* The SSH control masters serve every run of the command. */
 	remote_shutdown();
+	/* Nothing we started outlives us, not even what left its group. */
+	proc_kill_strays();
 	cmd_dispose(&ctx);
 	return rc;
 }

@@ -4,8 +4,11 @@
 
 #include "util/proc.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -15,9 +18,50 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util/xmalloc.h"
+
+/*
+ * The leaders we spawned and have not reaped yet, so that a child of ours
+ * that is none of them can be told apart: an orphan re-parented to us (the
+ * subreaper) from a group that is no longer ours. A child may spawn from
+ * another thread (the alert thread), so the list has a lock, held across
+ * the spawn so that a sweep never sees a new leader before it is listed.
+ */
+static pthread_mutex_t leaders_lock = PTHREAD_MUTEX_INITIALIZER;
+static pid_t *leaders;
+static size_t nleaders, leaders_cap;
+static int strays_kept;	/* proc_keep_strays() was called */
+
+/* Called with leaders_lock held. */
+static int
+leader_listed(pid_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < nleaders; i++) {
+		if (leaders[i] == pid)
+			return 1;
+	}
+	return 0;
+}
+
+static void
+leader_forget(pid_t pid)
+{
+	size_t i;
+
+	pthread_mutex_lock(&leaders_lock);
+	for (i = 0; i < nleaders; i++) {
+		if (leaders[i] == pid) {
+			leaders[i] = leaders[--nleaders];
+			break;
+		}
+	}
+	pthread_mutex_unlock(&leaders_lock);
+}
 
 int
 proc_null_std_fds(void)
@@ -178,13 +222,50 @@ setup_actions(posix_spawn_file_actions_t *fa, const char *cwd, int in_r,
 	return 0;
 }
 
+/* The file cmd names, as posix_spawnp looks it up (a name with a / as it
+ * is, else the first match in PATH), with *st filled; 0, or -1 when there
+ * is none. */
+static int
+find_command(const char *cmd, struct stat *st)
+{
+	const char *path = getenv("PATH"), *p, *colon;
+	char *file;
+	int rc = -1;
+
+	if (strchr(cmd, '/') != NULL)
+		return stat(cmd, st);
+	if (path == NULL)
+		path = "/bin:/usr/bin";
+	for (p = path; rc != 0; p = colon + 1) {
+		colon = strchr(p, ':');
+		if (colon == NULL)
+			colon = p + strlen(p);
+		file = xasprintf("%.*s%s%s", (int)(colon - p), p,
+		    colon > p ? "/" : "", cmd);
+		rc = stat(file, st) == 0 && S_ISREG(st->st_mode) ? 0 : -1;
+		free(file);
+		if (*colon == '\0')
+			break;
+	}
+	return rc;
+}
+
 static char *
 child_cause(int err, const char *cmd)
 {
+	struct stat st;
+
 	switch (err) {
 	case ENOENT:
+		/* The file is there: what it needs to run is not. */
+		if (find_command(cmd, &st) == 0 && S_ISREG(st.st_mode))
+			return xasprintf("cannot run %s: its interpreter (the "
+			    "#! line) or its dynamic loader is missing", cmd);
 		return xasprintf("command not found: %s", cmd);
 	case EACCES:
+		if (find_command(cmd, &st) == 0 && S_ISDIR(st.st_mode))
+			return xasprintf("cannot run %s: it is a directory",
+			    cmd);
 		return xasprintf("permission denied: %s", cmd);
 	default:
 		return xasprintf("cannot run %s: %s", cmd, strerror(err));
@@ -260,8 +341,18 @@ proc_spawn(struct proc *out, char *const argv[],
 	}
 	if (opts != NULL && opts->env != NULL)
 		env = env_merge(opts->env);
+	pthread_mutex_lock(&leaders_lock);
 	rc = posix_spawnp(&pid, argv[0], &fa, &attr, argv,
 	    env != NULL ? env : environ);
+	if (rc == 0) {
+		if (nleaders == leaders_cap) {
+			leaders_cap = leaders_cap ? 2 * leaders_cap : 16;
+			leaders = xreallocarray(leaders, leaders_cap,
+			    sizeof(*leaders));
+		}
+		leaders[nleaders++] = pid;
+	}
+	pthread_mutex_unlock(&leaders_lock);
 	if (rc != 0) {
 		*cause = child_cause(rc, argv[0]);
 		goto out;
@@ -352,6 +443,7 @@ proc_kill(struct proc *p)
 	if (r == p->pid && !p->exited)
 		record_status(p, status);
 	p->reaped = 1;
+	leader_forget(p->pid);
 	/* Everything else in the group got SIGKILL too; orphans among them
 	 * were re-parented to us (the subreaper), so this ends soon. */
 	for (;;) {
@@ -359,6 +451,135 @@ proc_kill(struct proc *p)
 		if (r < 0 && errno != EINTR)
 			break;
 	}
+	/* What left the group (setsid, `timeout`, a shell's job control)
+	 * and lost its parent with it is ours now too. */
+	proc_kill_strays();
+}
+
+/* Appends our children listed in /proc/self/task/TID/children for every
+ * thread (an orphan is re-parented to one thread of the subreaper).
+ * -1 when the kernel has no such file (CONFIG_PROC_CHILDREN). */
+static int
+our_children(pid_t **out, size_t *n, size_t *cap)
+{
+	char path[sizeof("/proc/self/task//children") + NAME_MAX], buf[4096];
+	struct dirent *d;
+	DIR *dir;
+	int found = 0;
+
+	dir = opendir("/proc/self/task");
+	if (dir == NULL)
+		return -1;
+	while ((d = readdir(dir)) != NULL) {
+		ssize_t len;
+		char *p, *end;
+		int fd;
+
+		if (d->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/children",
+		    d->d_name);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		found = 1;
+		/* A pid is at most 8 characters: 4 KiB holds 450 of them,
+		 * more than the children one sweep needs to see. */
+		len = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (len <= 0)
+			continue;
+		buf[len] = '\0';
+		for (p = buf; *p != '\0'; p = end) {
+			long v = strtol(p, &end, 10);
+
+			if (end == p)
+				break;
+			if (v <= 0)
+				continue;
+			if (*n == *cap) {
+				*cap = *cap ? 2 * *cap : 16;
+				*out = xreallocarray(*out, *cap,
+				    sizeof(**out));
+			}
+			(*out)[(*n)++] = (pid_t)v;
+		}
+	}
+	closedir(dir);
+	return found ? 0 : -1;
+}
+
+/* Reaps pid if it has died, waiting up to about 100 ms for a process
+ * just sent SIGKILL (one stuck in the kernel is left for a later sweep,
+ * rather than stopping the loop). */
+static void
+reap_killed(pid_t pid)
+{
+	struct timespec ms = { 0, 1000000 };
+	int i, status;
+	pid_t r;
+
+	for (i = 0; i < 100; i++) {
+		r = waitpid(pid, &status, WNOHANG);
+		if (r == pid || (r < 0 && errno != EINTR))
+			return;
+		if (r == 0)
+			nanosleep(&ms, NULL);
+	}
+}
+
+void
+proc_keep_strays(void)
+{
+	pthread_mutex_lock(&leaders_lock);
+	strays_kept = 1;
+	pthread_mutex_unlock(&leaders_lock);
+}
+
+size_t
+proc_kill_strays(void)
+{
+	pid_t *kids = NULL, pgid;
+	size_t n, cap = 0, i, killed = 0;
+	int round;
+
+	pthread_mutex_lock(&leaders_lock);
+	/* Killing a stray may orphan its own children to us: again, a few
+	 * times, until a sweep finds none. */
+	for (round = 0; round < 8; round++) {
+		size_t before = killed;
+
+		n = 0;
+		if (our_children(&kids, &n, &cap) != 0)
+			break;
+		for (i = 0; i < n; i++) {
+			if (leader_listed(kids[i]))
+				continue;
+			/* In the group of a leader we still run: it goes
+			 * with that group. */
+			pgid = getpgid(kids[i]);
+			if (pgid > 0 && leader_listed(pgid))
+				continue;
+			if (strays_kept) {
+				/* A daemon a fix step started: reaped
+				 * once it ends, never killed. */
+				while (waitpid(kids[i], NULL, WNOHANG) < 0 &&
+				    errno == EINTR)
+					;
+				continue;
+			}
+			if (pgid == kids[i])
+				kill(-pgid, SIGKILL);
+			kill(kids[i], SIGKILL);
+			reap_killed(kids[i]);
+			killed++;
+		}
+		if (killed == before)
+			break;
+	}
+	pthread_mutex_unlock(&leaders_lock);
+	free(kids);
+	return killed;
 }
 
 void

@@ -77,6 +77,24 @@ int proc_poll(struct proc *p);
  * Descriptors are left open. */
 void proc_kill(struct proc *p);
 
+/* proc_kill_strays: kills (SIGKILL) and reaps every child of ours that is
+ * neither a leader proc_spawn started and proc_kill has not reaped yet nor
+ * in such a leader's group: what escaped a group it was killed with
+ * (setsid, `timeout`, a shell with job control) and was re-parented to us
+ * when its parent died, and zombies of the same. A process that
+ * SIGKILL does not end at once (stuck in the kernel) is left for a later
+ * sweep. After proc_keep_strays() it only reaps those that have exited.
+ * proc_kill calls it; main() calls it before exiting. Returns how many it
+ * killed. Where the kernel does not list children (CONFIG_PROC_CHILDREN),
+ * it does nothing. */
+size_t proc_kill_strays(void);
+
+/* proc_keep_strays: from now on proc_kill_strays leaves running strays
+ * alone: for a process whose children may rightly start daemons that
+ * outlive them (`fix --apply` steps that start a service; the watch daemon,
+ * which runs those) and become ours by double-forking. Irreversible. */
+void proc_keep_strays(void);
+
 /* proc_close: closes the pipes (stdin's too) and the pidfd that are still
  * open and sets them to -1. Does not kill: call proc_kill first. */
 void proc_close(struct proc *p);

@@ -9,6 +9,9 @@
 # and never the unit tests' own sleeps running beside us under ctest -j.
 S1="300.$$1"
 S2="301.$$2"
+S3="302.$$3"
+S4="303.$$4"
+S5="304.$$5"
 
 cat >"$T/hang.yaml" <<YAML
 runbook: cli-hang
@@ -61,5 +64,47 @@ if [ -n "$gc" ] && ! kill -0 "$gc" 2>/dev/null; then pass; else
 	kill -9 "$gc" 2>/dev/null
 fi
 pgrep -f "sleep $S2" >/dev/null && { fail "a 'sleep $S2' is still running"; pkill -9 -f "sleep $S2"; } || pass
+
+# What leaves the probe's process group is not left running either: GNU
+# timeout puts itself in a group of its own, setsid in a session of its
+# own. When their parent is killed (or exits) they are re-parented to
+# triage, the subreaper, which kills them.
+cat >"$T/escape.yaml" <<YAML
+runbook: cli-escape
+probes:
+  own_group:
+    shell: "timeout 300 sleep $S3; echo done"
+    timeout: 1s
+  own_session:
+    shell: "setsid sleep $S4 >/dev/null 2>&1 & sleep 0.2; exit 0"
+YAML
+run check -f "$T/escape.yaml" --json
+expect_rc 2 "the probe that hangs times out"
+expect_jq '.probes[0].reason == "timeout after 1s" and .probes[1].state == "ok"' "the escapes ran as before"
+sleep 0.2
+for s in "$S3" "$S4"; do
+	if pgrep -f "sleep $s" >/dev/null; then
+		fail "'sleep $s', which left its probe's process group, is still running"
+		pkill -9 -f "sleep $s"
+	else pass; fi
+done
+
+# SIGHUP (the ssh session of an operator dropped) stops a run as SIGINT
+# does: the probe's group is killed and reaped.
+cat >"$T/hup.yaml" <<YAML
+runbook: cli-hup
+probes:
+  long: { shell: "echo started; sleep $S5", timeout: 60s }
+YAML
+"$TRIAGE" check -f "$T/hup.yaml" --json >"$T/out" 2>"$T/err" &
+tpid=$!
+until_ok 5 pgrep -f "sleep $S5"
+kill -HUP "$tpid"
+wait "$tpid"
+RC=$?
+expect_rc 3 "a run that got SIGHUP exits 3"
+expect_jq '.probes[0].reason == "interrupted"' "SIGHUP interrupts"
+sleep 0.2
+pgrep -f "sleep $S5" >/dev/null && { fail "a 'sleep $S5' survived SIGHUP"; pkill -9 -f "sleep $S5"; } || pass
 
 finish

@@ -47,7 +47,9 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-	static const char *const names[] = { "pid", "leader", "noexec" };
+	static const char *const names[] = {
+		"pid", "leader", "noexec", "badinterp", "pid2",
+	};
 	struct fixture *f = *state;
 	char path[128];
 	size_t i;
@@ -230,6 +232,87 @@ test_proc_permission_denied(void **state)
 	assert_string_equal(cause, want);
 	free(cause);
 	argv_free(argv);
+}
+
+/* A file that is there but cannot start (a #! naming a missing
+ * interpreter) is not "command not found"; a directory is not "permission
+ * denied". */
+static void
+test_proc_cannot_run(void **state)
+{
+	struct fixture *f = *state;
+	char path[128], want[256];
+	char **argv;
+	struct proc p;
+	char *cause = NULL;
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/badinterp", f->dir);
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	fputs("#!/nonexistent/triage-interp\necho hi\n", fp);
+	fclose(fp);
+	assert_int_equal(chmod(path, 0755), 0);
+	argv = argv_new(path, NULL);
+	assert_int_equal(proc_spawn(&p, argv, NULL, &cause), -1);
+	snprintf(want, sizeof(want), "cannot run %s: its interpreter (the #! "
+	    "line) or its dynamic loader is missing", path);
+	assert_string_equal(cause, want);
+	free(cause);
+	argv_free(argv);
+	argv = argv_new(f->dir, NULL);
+	assert_int_equal(proc_spawn(&p, argv, NULL, &cause), -1);
+	snprintf(want, sizeof(want), "cannot run %s: it is a directory",
+	    f->dir);
+	assert_string_equal(cause, want);
+	free(cause);
+	argv_free(argv);
+}
+
+/* What leaves its group (setsid) and outlives its parent is re-parented to
+ * us and killed by the next sweep; an orphan still in a group we run is
+ * left to go with that group. */
+static void
+test_proc_kill_strays(void **state)
+{
+	struct fixture *f = *state;
+	char script[256], path[128], path2[128];
+	char **argv;
+	struct proc p, q;
+	char *cause = NULL;
+	pid_t stray, member;
+
+	snprintf(path, sizeof(path), "%s/pid", f->dir);
+	snprintf(path2, sizeof(path2), "%s/pid2", f->dir);
+	unlink(path);
+	unlink(path2);
+	/* q: a leader that keeps running, with an orphan in its group. */
+	snprintf(script, sizeof(script),
+	    "(sleep 300 & echo $! > %s); sleep 300", path2);
+	argv = argv_new("sh", "-c", script, NULL);
+	assert_int_equal(proc_spawn(&q, argv, NULL, &cause), 0);
+	argv_free(argv);
+	member = read_pid(path2, 5);
+	assert_true(member > 0);
+	/* p: a leader that starts a process in a session of its own and
+	 * exits. */
+	snprintf(script, sizeof(script),
+	    "setsid sleep 300 >/dev/null 2>&1 & echo $! > %s", path);
+	argv = argv_new("sh", "-c", script, NULL);
+	assert_int_equal(proc_spawn(&p, argv, NULL, &cause), 0);
+	argv_free(argv);
+	stray = read_pid(path, 5);
+	assert_true(stray > 0);
+	assert_int_not_equal(getpgid(stray), p.pid);
+	proc_kill(&p);	/* the leader; then the sweep */
+	proc_close(&p);
+	assert_true(pid_gone(stray));
+	assert_false(pid_gone(member));
+	assert_int_equal(proc_kill_strays(), 0);
+	assert_false(pid_gone(member));
+	proc_kill(&q);
+	proc_close(&q);
+	assert_true(pid_gone(member));
 }
 
 static void
@@ -684,6 +767,10 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_proc_permission_denied,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_proc_cannot_run, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_proc_kill_strays, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_proc_bad_cwd, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_proc_signal, setup,
