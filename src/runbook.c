@@ -211,13 +211,16 @@ secrets_load(struct loader *ld, const struct ynode *v)
 		/* Redaction replaces the value wherever it appears: a value
 		 * of a few characters would mangle everything else instead
 		 * (a "x" redacts every x). Its length alone is reported. */
-		if (strlen(val) < RUNBOOK_SECRET_MIN)
+		if (strlen(val) < RUNBOOK_SECRET_MIN) {
 			ld_error(ld, v->items[i]->pos, xasprintf("a secret is "
 			    "at least %d characters; unset %s to skip what uses "
 			    "it", RUNBOOK_SECRET_MIN, s), "secret %s is %zu "
 			    "character%s long, too short to redact", s,
 			    strlen(val), strlen(val) == 1 ? "" : "s");
-		else
+			/* ...and it is used as if unset, so that no other
+			 * message can print it. */
+			json_object_set_new(ld->tv.withheld, s, json_true());
+		} else
 			rb->secret_values[rb->nsecret_values++] = xstrdup(val);
 	}
 	keyindex_dispose(&names);
@@ -373,6 +376,7 @@ runbook_load(struct runbook *rb, const size_t *lens, struct runbook **out,
 	rb->vars = json_object();
 	ld.tv.values = rb->vars;
 	ld.tv.missing = json_object();
+	ld.tv.withheld = json_object();
 	roots = xcalloc(rb->nfiles, sizeof(*roots));
 	for (i = 0; i < rb->nfiles; i++) {
 		if (ytree_parse(&ld.tree, &rb->files[i], lens[i],
@@ -391,6 +395,7 @@ runbook_load(struct runbook *rb, const size_t *lens, struct runbook **out,
 		free(ld.host_missing[i]);
 	free(ld.host_missing);
 	json_decref(ld.tv.missing);
+	json_decref(ld.tv.withheld);
 	free(roots);
 	diags_tidy(&ld, first);
 	if (ld.nerrors > 0) {

@@ -138,7 +138,9 @@ template_expand(const struct template_vars *tv, const char *s, char **out,
 			continue;
 		}
 		if (r.is_env) {
-			val = getenv(r.name);
+			val = tv->withheld != NULL &&
+			    json_object_get(tv->withheld, r.name) != NULL ?
+			    NULL : getenv(r.name);
 			if ((val == NULL || *val == '\0') && *missing == NULL)
 				*missing = xstrdup(r.name);
 			buf_puts(&b, val != NULL ? val : "");

@@ -12,6 +12,9 @@ struct template_vars {
 	json_t *missing;	/* var name -> the env name its value lacked */
 	char *const *secrets;	/* names under secrets:, for a hint */
 	size_t nsecrets;
+	/* NULL, or env name -> true: names whose value must never be used,
+	 * as if unset (a secret too short to redact). */
+	json_t *withheld;
 	int no_vars;		/* 1 while expanding the vars themselves */
 };
 

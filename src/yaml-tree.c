@@ -572,6 +572,30 @@ ybuild_anchor(struct ybuild *b, const char *name, struct ynode *n)
 }
 
 /* Hands a finished node to the open collection, or makes it the root. */
+/* A `|` or `>` block's text must be indented more than its key (or its
+ * list's `-`). libfyaml 0.7 also takes as the text of an empty block the
+ * line after it at the key's own indentation: `description: >` then
+ * `expect: ...` lost the `expect` into the description, silently. */
+static void
+ybuild_check_block(struct ybuild *b, const struct yframe *f,
+    const struct ynode *n)
+{
+	const struct ynode *owner = f->node->type == Y_SEQ ? f->node : f->key;
+
+	if ((n->style != FYSS_LITERAL && n->style != FYSS_FOLDED) ||
+	    owner == NULL || n->text[0] == '\0' ||
+	    n->pos.line <= owner->pos.line || n->content_col > owner->pos.col)
+		return;
+	ytree_error(b->t, n->pos, f->node->type == Y_SEQ ?
+	    xstrdup("indent the text past the \"-\"") :
+	    xasprintf("indent the text past \"%s\", or write %s: \"\" for "
+	    "an empty value", owner->text, owner->text),
+	    "this line is taken as the text of the %s block on line %d, "
+	    "which is not indented past its %s", n->style == FYSS_LITERAL ?
+	    "|" : ">", owner->pos.line, f->node->type == Y_SEQ ? "\"-\"" :
+	    "key");
+}
+
 static void
 ybuild_emit(struct ybuild *b, struct ynode *n)
 {
@@ -582,6 +606,8 @@ ybuild_emit(struct ybuild *b, struct ynode *n)
 		return;
 	}
 	f = &b->stack[b->depth - 1];
+	if (n->type == Y_SCALAR)
+		ybuild_check_block(b, f, n);
 	/* An empty value has no position of its own: use its key's, or
 	 * its list's. */
 	if (n->nopos) {

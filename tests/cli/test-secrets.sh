@@ -64,4 +64,17 @@ run incidents show 1 --json --store "$T/s.db"
 expect_rc 0 "incidents show of the fix with secrets"
 expect_not_in "$T/out" "s3cr3t" "secret in incidents show"
 
+# A secret too short to redact is an error, and used as if unset, so that
+# no other message (a bad port, a bad duration) quotes it.
+cat >"$T/short.yaml" <<'YAML'
+runbook: short-secret
+secrets: [TRIAGE_SHORT_TOK]
+probes:
+  d: { tcp: "{{env.TRIAGE_SHORT_TOK}}", timeout: "{{env.TRIAGE_SHORT_TOK}}" }
+YAML
+TRIAGE_SHORT_TOK=xq7 run check -f "$T/short.yaml"
+expect_rc 3 "a secret too short to redact does not load"
+expect_in "$T/err" "secret TRIAGE_SHORT_TOK is 3 characters long, too short to redact" "it says why"
+expect_not_in "$T/err" "xq7" "the short value is in no message"
+
 finish
