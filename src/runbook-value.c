@@ -195,9 +195,14 @@ ld_expected(struct loader *ld, const struct ynode *n, const char *what,
 		snprintf(got, sizeof(got), "a mapping");
 	else if (ynode_is_null(n))
 		snprintf(got, sizeof(got), "nothing");
-	else if (strlen(n->text) > 40)
-		snprintf(got, sizeof(got), "\"%.37s...\"", n->text);
-	else
+	else if (strlen(n->text) > 40) {
+		/* Cut on a character: a message is UTF-8 (lint --json). */
+		int cut = 37;
+
+		while (cut > 0 && ((unsigned char)n->text[cut] & 0xc0) == 0x80)
+			cut--;
+		snprintf(got, sizeof(got), "\"%.*s...\"", cut, n->text);
+	} else
 		snprintf(got, sizeof(got), "\"%s\"", n->text);
 	ld_error(ld, n->pos, hint, "expected %s for %s, got %s", what, where,
 	    got);
@@ -528,10 +533,22 @@ struct expr *
 ld_condition(struct loader *ld, const struct ynode *n, const char *key,
     const char *ctx, char **missing, int probe_roots)
 {
-	char *src = ld_text(ld, n, key, ctx, missing), *cause = NULL, *clean;
+	char *src, *cause = NULL, *clean;
 	size_t col = 0;
 	struct expr *e;
+	int unset = 0;
 
+	/* Where an unset variable skips what holds it (expect, warn), the
+	 * condition is still checked, with the variable as 0, so that it
+	 * loads or fails the same whatever the environment; it is then
+	 * dropped (the probe is skipped, `skipped: NAME unset`). */
+	if (missing != NULL) {
+		ld->tv.unset_as = "0";
+		src = ld_text_typed(ld, n, key, ctx, missing, &unset);
+		ld->tv.unset_as = NULL;
+	} else {
+		src = ld_text(ld, n, key, ctx, NULL);
+	}
 	if (src == NULL)
 		return NULL;
 	/* Results have their secret values redacted before conditions read
@@ -552,6 +569,10 @@ ld_condition(struct loader *ld, const struct ynode *n, const char *key,
 	}
 	free(cause);
 	free(src);
+	if (unset) {
+		expr_free(e);
+		return NULL;
+	}
 	return e;
 }
 

@@ -141,8 +141,11 @@ template_expand(const struct template_vars *tv, const char *s, char **out,
 			val = tv->withheld != NULL &&
 			    json_object_get(tv->withheld, r.name) != NULL ?
 			    NULL : getenv(r.name);
-			if ((val == NULL || *val == '\0') && *missing == NULL)
-				*missing = xstrdup(r.name);
+			if (val == NULL || *val == '\0') {
+				if (*missing == NULL)
+					*missing = xstrdup(r.name);
+				val = tv->unset_as;
+			}
 			buf_puts(&b, val != NULL ? val : "");
 		} else if (tv->no_vars) {
 			*cause = xasprintf("a var cannot use another var "

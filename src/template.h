@@ -15,6 +15,10 @@ struct template_vars {
 	/* NULL, or env name -> true: names whose value must never be used,
 	 * as if unset (a secret too short to redact). */
 	json_t *withheld;
+	/* NULL, or the text an unset (or withheld) environment variable
+	 * expands to instead of "": to check a condition's syntax the same
+	 * whether the variable is set or not. */
+	const char *unset_as;
 	int no_vars;		/* 1 while expanding the vars themselves */
 };
 

@@ -171,6 +171,27 @@ YAML
 run check -f "$T/raw.yaml" --json
 expect_jq '.probes[0].reason | startswith("not_http: ")' "an answer that is not HTTP is not_http"
 
+# An unset variable in expect skips the probe; the condition is still
+# checked, so a runbook loads or fails the same whatever is set.
+cat >"$T/unset.yaml" <<'YAML'
+runbook: cli-unset
+probes:
+  f: { file: /etc/hostname, expect: "size > {{env.TRIAGE_TEST_MINSZ}}" }
+YAML
+unset TRIAGE_TEST_MINSZ
+run check -f "$T/unset.yaml" --json
+expect_rc 0 "an unset variable in expect is not a load error"
+expect_jq '.probes[0].reason == "skipped: TRIAGE_TEST_MINSZ unset"' "the probe is skipped"
+cat >>"$T/unset.yaml" <<'YAML'
+  g: { file: /etc/hostname, expect: "size >> {{env.TRIAGE_TEST_MINSZ}}" }
+YAML
+run check -f "$T/unset.yaml"
+expect_rc 3 "a bad condition with the variable unset"
+expect_in "$T/err" 'bad condition in expect of probe "g": unexpected ">"' "is reported"
+TRIAGE_TEST_MINSZ=5 run check -f "$T/unset.yaml"
+expect_rc 3 "the same with the variable set"
+expect_in "$T/err" 'bad condition in expect of probe "g": unexpected ">"' "the same error"
+
 # An interrupted run is UNKNOWN in its status line and document, as its
 # exit status (3) is.
 cat >"$T/slow.yaml" <<YAML
