@@ -26,6 +26,8 @@ struct loader {
 	struct runbook *rb;
 	struct diags *d;
 	size_t nerrors;			/* found by this load */
+	json_t *seen;			/* "LINE:COL:FILE\nMESSAGE" of each
+					 * diagnostic so far -> true */
 	struct ytree tree;		/* the YAML nodes and their cost */
 	struct template_vars tv;
 	char **host_missing;		/* per host: an unset env it uses */

@@ -298,64 +298,34 @@ tree_error(void *arg, struct srcpos pos, char *hint, const char *msg)
 	ld_error(arg, pos, hint, "%s", msg);
 }
 
-static const char *
-diag_key_of(const void *arg, size_t pos)
-{
-	char *const *keys = arg;
-
-	return keys[pos];
-}
-
-/* Drops repeated diagnostics (a node shared through an alias is checked
- * once per use) and redacts secret values from the new ones. */
+/* Redacts secret values from the diagnostics of this load, and says how
+ * many errors were past the limit. */
 static void
 diags_tidy(struct loader *ld, size_t first)
 {
 	struct diags *d = ld->d;
-	struct keyindex seen;
-	size_t i, n = first;
-	char **keys, *s;
+	size_t i;
+	char *s;
 
-	/* What makes a diagnostic the same: where it is and what it says. */
-	keys = xcalloc(d->n - first + 1, sizeof(*keys));
-	keyindex_init(&seen, diag_key_of, keys);
 	for (i = first; i < d->n; i++) {
 		struct diag *g = &d->v[i];
 
-		keys[n - first] = xasprintf("%d:%d:%s\n%s", g->line, g->col,
-		    g->file, g->message);
-		if (keyindex_add(&seen, keys[n - first], n - first) !=
-		    n - first) {
-			free(keys[n - first]);
-			keys[n - first] = NULL;
-			if (g->level == DIAG_ERROR)
-				d->errors--;
-			else
-				d->warnings--;
-			free(g->file);
-			free(g->message);
-			free(g->hint);
-			free(g->source_line);
-			continue;
-		}
 		s = runbook_redact(ld->rb, g->message);
 		free(g->message);
 		g->message = s;
 		s = runbook_redact(ld->rb, g->hint);
 		free(g->hint);
 		g->hint = s;
-		d->v[n++] = *g;
 	}
-	for (i = 0; i < n - first; i++)
-		free(keys[i]);
-	free(keys);
-	keyindex_dispose(&seen);
-	d->n = n;
-	if (ld->nerrors > RUNBOOK_ERRORS_MAX)
+	diags_sort(d);
+	if (ld->nerrors > RUNBOOK_ERRORS_MAX) {
 		diags_add(d, DIAG_ERROR, (struct srcpos){ ld->rb->files[0].path,
 		    0, 0 }, NULL, NULL, "%zu more errors not shown",
 		    ld->nerrors - RUNBOOK_ERRORS_MAX);
-	diags_sort(d);
+		/* The line is not an error of its own; those it counts
+		 * are. */
+		d->errors += ld->nerrors - RUNBOOK_ERRORS_MAX - 1;
+	}
 }
 
 /* Loads rb, whose files are read (lens: their lengths). */
@@ -377,6 +347,7 @@ runbook_load(struct runbook *rb, const size_t *lens, struct runbook **out,
 	ld.tv.values = rb->vars;
 	ld.tv.missing = json_object();
 	ld.tv.withheld = json_object();
+	ld.seen = json_object();
 	roots = xcalloc(rb->nfiles, sizeof(*roots));
 	for (i = 0; i < rb->nfiles; i++) {
 		if (ytree_parse(&ld.tree, &rb->files[i], lens[i],
@@ -396,6 +367,7 @@ runbook_load(struct runbook *rb, const size_t *lens, struct runbook **out,
 	free(ld.host_missing);
 	json_decref(ld.tv.missing);
 	json_decref(ld.tv.withheld);
+	json_decref(ld.seen);
 	free(roots);
 	diags_tidy(&ld, first);
 	if (ld.nerrors > 0) {

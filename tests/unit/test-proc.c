@@ -281,6 +281,7 @@ test_proc_kill_strays(void **state)
 	struct proc p, q;
 	char *cause = NULL;
 	pid_t stray, member;
+	int i;
 
 	snprintf(path, sizeof(path), "%s/pid", f->dir);
 	snprintf(path2, sizeof(path2), "%s/pid2", f->dir);
@@ -303,6 +304,9 @@ test_proc_kill_strays(void **state)
 	argv_free(argv);
 	stray = read_pid(path, 5);
 	assert_true(stray > 0);
+	/* setsid(1) runs after the pid is written: wait for its session. */
+	for (i = 0; i < 500 && getpgid(stray) == p.pid; i++)
+		usleep(10000);
 	assert_int_not_equal(getpgid(stray), p.pid);
 	proc_kill(&p);	/* the leader; then the sweep */
 	proc_close(&p);

@@ -868,6 +868,46 @@ load_errors(const char *text)
 	return out;
 }
 
+/* Past 100 errors the rest are counted, in the total too; an error
+ * repeated through an alias is one error, so repeats cannot push a
+ * different one out. */
+static void
+test_error_limit(void **state)
+{
+	struct runbook *rb = NULL;
+	struct diags d;
+	struct buf b;
+	size_t i;
+
+	(void)state;
+	buf_init(&b, 0);
+	buf_puts(&b, "runbook: r\nprobes:\n");
+	for (i = 0; i < 105; i++)
+		buf_printf(&b, "  p%zu: { tcp: \"h:1\", timeout: x }\n", i);
+	diags_init(&d);
+	assert_int_equal(runbook_load_string("t.yaml", buf_cstr(&b), b.len,
+	    &rb, &d), -1);
+	assert_int_equal(d.errors, 105);
+	assert_int_equal(d.n, 101);
+	assert_string_equal(d.v[100].message, "5 more errors not shown");
+	diags_dispose(&d);
+	buf_reset(&b);
+	buf_puts(&b, "runbook: r\nprobes:\n"
+	    "  p0: &a { tcp: \"h:1\", timeout: x }\n");
+	for (i = 1; i < 150; i++)
+		buf_printf(&b, "  p%zu: *a\n", i);
+	buf_puts(&b, "  last: { tcp: \"h:1\", timout: 5s }\n");
+	diags_init(&d);
+	assert_int_equal(runbook_load_string("t.yaml", buf_cstr(&b), b.len,
+	    &rb, &d), -1);
+	assert_int_equal(d.errors, 2);
+	diags_sort(&d);
+	assert_string_equal(d.v[1].message, "unknown key \"timout\" in "
+	    "probe \"last\"");
+	diags_dispose(&d);
+	buf_dispose(&b);
+}
+
 static void
 test_short_secret_refused(void **state)
 {
@@ -1445,6 +1485,7 @@ main(void)
 		cmocka_unit_test(test_go_templates_pass_through),
 		cmocka_unit_test(test_unreachable_node_warns),
 		cmocka_unit_test(test_alias_bomb_is_bounded),
+		cmocka_unit_test(test_error_limit),
 		cmocka_unit_test(test_nested_aliases_are_bounded),
 		cmocka_unit_test(test_many_probes_load),
 		cmocka_unit_test(test_large_merges_and_duplicates),
