@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/buf.h"
+
 #define DIAG_TABSTOP 8
 
 void
@@ -57,6 +59,40 @@ source_line_copy(const char *source, int line)
 	return xstrndup(p, len);
 }
 
+/* A diagnostic is one line whatever text it quotes (a block scalar's
+ * value ends with a line break): control bytes other than tab are written
+ * as \n, \r or \xNN. Takes s; heap. */
+static char *
+one_line(char *s)
+{
+	struct buf b;
+	const char *p;
+
+	if (s == NULL)
+		return NULL;
+	for (p = s; *p != '\0'; p++) {
+		if (((unsigned char)*p < 0x20 && *p != '\t') || *p == 0x7f)
+			break;
+	}
+	if (*p == '\0')
+		return s;
+	buf_init(&b, 0);
+	for (p = s; *p != '\0'; p++) {
+		unsigned char c = (unsigned char)*p;
+
+		if (c == '\n')
+			buf_puts(&b, "\\n");
+		else if (c == '\r')
+			buf_puts(&b, "\\r");
+		else if ((c < 0x20 && c != '\t') || c == 0x7f)
+			buf_printf(&b, "\\x%02x", c);
+		else
+			buf_putc(&b, (char)c);
+	}
+	free(s);
+	return buf_steal(&b);
+}
+
 void
 diags_add(struct diags *d, enum diag_level level, struct srcpos pos,
     const char *source, const char *hint, const char *fmt, ...)
@@ -75,9 +111,9 @@ diags_add(struct diags *d, enum diag_level level, struct srcpos pos,
 	g->line = pos.line > 0 ? pos.line : 0;
 	g->col = g->line > 0 && pos.col > 0 ? pos.col : 0;
 	va_start(ap, fmt);
-	g->message = xvasprintf(fmt, ap);
+	g->message = one_line(xvasprintf(fmt, ap));
 	va_end(ap);
-	g->hint = xstrdup(hint);
+	g->hint = one_line(xstrdup(hint));
 	g->source_line = source_line_copy(source, g->line);
 	if (level == DIAG_ERROR)
 		d->errors++;
