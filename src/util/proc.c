@@ -181,9 +181,12 @@ setup_attr(posix_spawnattr_t *attr)
 	sigemptyset(&def);
 	for (i = 0; i < ARRAY_LEN(defaults); i++)
 		sigaddset(&def, defaults[i]);
-	if ((rc = posix_spawnattr_setflags(attr, POSIX_SPAWN_SETPGROUP |
+	/* A session of its own, which is also a group of its own (the
+	 * group id is the pid): and no controlling terminal, so that a
+	 * command that would prompt on /dev/tty (ssh, sudo, a password
+	 * read) fails at once instead of waiting for its timeout. */
+	if ((rc = posix_spawnattr_setflags(attr, POSIX_SPAWN_SETSID |
 	    POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF)) != 0 ||
-	    (rc = posix_spawnattr_setpgroup(attr, 0)) != 0 ||
 	    (rc = posix_spawnattr_setsigmask(attr, &mask)) != 0 ||
 	    (rc = posix_spawnattr_setsigdefault(attr, &def)) != 0)
 		return rc;

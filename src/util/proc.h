@@ -8,7 +8,9 @@
 #include <sys/types.h>
 
 /* One spawned child. Its pid is also its process group id: the child leads
- * a group of its own, so everything it starts can be killed together. */
+ * a session and so a group of its own, so everything it starts can be
+ * killed together, and it has no controlling terminal (a prompt on
+ * /dev/tty fails at once). */
 struct proc {
 	pid_t pid;		/* the leader and the group id; -1: none */
 	int pidfd;		/* readable once the leader exits; -1: none */
@@ -53,8 +55,8 @@ int proc_init(void);
 /* proc_spawn: starts argv (argv[0] looked up on PATH; never a shell) with
  * stdin from /dev/null (or a pipe: opts->stdin_pipe), stdout and stderr
  * to fresh pipes, every signal unblocked and SIGPIPE, SIGINT, SIGTERM,
- * SIGHUP, SIGCHLD and SIGQUIT at their defaults, in a new process group
- * it leads, in opts->cwd with opts->env merged over our environment (opts
+ * SIGHUP, SIGCHLD and SIGQUIT at their defaults, in a new session (and
+ * process group) it leads, without a controlling terminal, in opts->cwd with opts->env merged over our environment (opts
  * may be NULL). On success fills *out (the caller owns its descriptors:
  * proc_kill then proc_close) and returns 0. Else returns -1, *out holds
  * nothing to release, and *cause (heap) is "command not found: foo",

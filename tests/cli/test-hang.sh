@@ -89,6 +89,23 @@ for s in "$S3" "$S4"; do
 	else pass; fi
 done
 
+# A command that reads the terminal (a password prompt) has none: it fails
+# at once instead of stopping (SIGTTIN) until its timeout. script(1) gives
+# triage a terminal for the run.
+if command -v script >/dev/null 2>&1; then
+	cat >"$T/tty.yaml" <<YAML
+runbook: cli-tty
+probes:
+  prompt: { command: [cat, /dev/tty], timeout: 20s }
+YAML
+	script -qec "'$TRIAGE' check -f '$T/tty.yaml' --json" /dev/null >"$T/out" 2>&1
+	tr -d '\r' <"$T/out" >"$T/tty.json"
+	if jq -e '.probes[0] | (.reason | startswith("exit 1: cat: /dev/tty")) and .latency_ms < 10000' "$T/tty.json" >/dev/null; then pass; else
+		fail "a command reading /dev/tty did not fail at once"
+		head -20 "$T/tty.json" >&2
+	fi
+fi
+
 # SIGHUP (the ssh session of an operator dropped) stops a run as SIGINT
 # does: the probe's group is killed and reaped.
 cat >"$T/hup.yaml" <<YAML
