@@ -144,19 +144,27 @@ vars_load(struct loader *ld, const struct ynode *v)
 			continue;
 		}
 		if (ld_check_id(ld, &id_var, e->key->text, e->key->pos) != 0 ||
-		    (s = ld_string(ld, e->value, e->key->text, "vars")) == NULL)
+		    (s = ld_string(ld, e->value, e->key->text, "vars")) == NULL) {
+			json_object_set_new(ld->tv.failed, e->key->text,
+			    json_true());
 			continue;
+		}
 		missing = NULL;
 		if (template_expand(&ld->tv, s, &out, &missing, &cause,
 		    &hint) != 0) {
 			ld_error(ld, e->value->pos, hint, "%s in var \"%s\"",
 			    cause, e->key->text);
+			json_object_set_new(ld->tv.failed, e->key->text,
+			    json_true());
 			free(cause);
 			free(missing);
 			continue;
 		}
 		if ((j = ld_json_string(ld, e->value, out)) != NULL)
 			json_object_set_new(ld->rb->vars, e->key->text, j);
+		else
+			json_object_set_new(ld->tv.failed, e->key->text,
+			    json_true());
 		if (missing != NULL)
 			json_object_set_new(ld->tv.missing, e->key->text,
 			    json_string(missing));
@@ -348,6 +356,7 @@ runbook_load(struct runbook *rb, const size_t *lens, struct runbook **out,
 	ld.tv.missing = json_object();
 	ld.tv.withheld = json_object();
 	ld.seen = json_object();
+	ld.tv.failed = json_object();
 	roots = xcalloc(rb->nfiles, sizeof(*roots));
 	for (i = 0; i < rb->nfiles; i++) {
 		if (ytree_parse(&ld.tree, &rb->files[i], lens[i],
@@ -368,6 +377,7 @@ runbook_load(struct runbook *rb, const size_t *lens, struct runbook **out,
 	json_decref(ld.tv.missing);
 	json_decref(ld.tv.withheld);
 	json_decref(ld.seen);
+	json_decref(ld.tv.failed);
 	free(roots);
 	diags_tidy(&ld, first);
 	if (ld.nerrors > 0) {

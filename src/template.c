@@ -155,6 +155,14 @@ template_expand(const struct template_vars *tv, const char *s, char **out,
 			free(r.name);
 			buf_dispose(&b);
 			return -1;
+		} else if (tv->failed != NULL &&
+		    json_object_get(tv->failed, r.name) != NULL) {
+			*cause = xasprintf("var \"%s\" has an error of its own",
+			    r.name);
+			*hint = NULL;
+			free(r.name);
+			buf_dispose(&b);
+			return -1;
 		} else if ((v = json_object_get(tv->values, r.name)) == NULL) {
 			*cause = xasprintf("unknown var \"%s\"", r.name);
 			*hint = unknown_var_hint(tv, r.name);

@@ -15,6 +15,9 @@ struct template_vars {
 	/* NULL, or env name -> true: names whose value must never be used,
 	 * as if unset (a secret too short to redact). */
 	json_t *withheld;
+	/* NULL, or var name -> true: vars whose own value had an error; a
+	 * use of one says so (it is not "unknown"). */
+	json_t *failed;
 	/* NULL, or the text an unset (or withheld) environment variable
 	 * expands to instead of "": to check a condition's syntax the same
 	 * whether the variable is set or not. */
