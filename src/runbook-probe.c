@@ -522,7 +522,9 @@ key_listed(const char *const *list, size_t n, const char *key)
 
 /*
  * probe_prepare: hands p to its kind's prepare(), which validates and
- * compiles its parameters. errors is ld->nerrors from before p was loaded.
+ * compiles its parameters. errors is ld->nerrors from before p was loaded,
+ * plus the errors in the keys every probe has (timeout, layer, needs...),
+ * which do not touch what the kind reads.
  *
  * The rule for unset environment variables: every probe is prepared,
  * whatever the environment, so that a runbook loads or fails the same
@@ -533,8 +535,9 @@ key_listed(const char *const *list, size_t n, const char *key)
  * runbook's, and is dropped: the probe keeps no compiled form and never
  * runs. An error about any other key, or about no key, stands.
  *
- * A probe with errors already is not the kind's to judge (some of its
- * keys are missing), except for its whole numbers below 0: only the kind
+ * A probe with errors in its kind's keys or in unknown keys (a misspelled
+ * kind key) is not the kind's to judge (some of its keys are missing),
+ * except for its whole numbers below 0: only the kind
  * knows their real range (`last:` is 1 or more), so prepare() is asked,
  * and what it says about anything else, or compiles, is dropped. A number
  * below 0 that prepare() does not report gets the loader's own "0 or
@@ -583,7 +586,7 @@ probe_load(struct loader *ld, struct probe *p, struct step *st,
 	const struct field_spec *f;
 	struct probe_notes pn;
 	const char *ck;
-	size_t i, errors = ld->nerrors, unknown = 0;
+	size_t i, errors = ld->nerrors, unknown = 0, before;
 	char *list;
 
 	p->params = json_object();
@@ -611,7 +614,12 @@ probe_load(struct loader *ld, struct probe *p, struct step *st,
 			ld_duplicate(ld, e, "key", ctx);
 		} else if ((ck = ld_str_find(common, key)) != NULL) {
 			probe_note_pos(p, ck, e->value->pos);
+			/* An error in a key every probe has (a bad timeout)
+			 * leaves the kind's own keys whole: the kind still
+			 * judges them, so that both are reported. */
+			before = ld->nerrors;
 			probe_common(ld, p, st, ck, e->value, ctx);
+			errors += ld->nerrors - before;
 		} else if (p->kind != NULL &&
 		    (f = kind_field(p->kind, key)) != NULL) {
 			probe_note_pos(p, f->name, e->value->pos);
