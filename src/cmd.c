@@ -299,6 +299,15 @@ cmd_load_runbook_from(const char *path, struct runbook **out,
 	    builtin_host_yaml_len, out, d);
 }
 
+/* A runbook's path as messages name it. */
+static const char *
+shown_path(const char *path)
+{
+	if (path == NULL)
+		return "<builtin>";
+	return strcmp(path, "-") == 0 ? RUNBOOK_STDIN_NAME : path;
+}
+
 int
 cmd_load_runbook(struct cmd_ctx *ctx, struct runbook **out)
 {
@@ -314,9 +323,7 @@ cmd_load_runbook(struct cmd_ctx *ctx, struct runbook **out)
 	diags_print(&d, stderr);
 	if (rc != 0 && d.errors > 0)
 		fprintf(stderr, "triage: %s: %zu error%s; nothing was run\n",
-		    path == NULL ? "<builtin>" : strcmp(path, "-") == 0 ?
-		    RUNBOOK_STDIN_NAME : path, d.errors,
-		    d.errors == 1 ? "" : "s");
+		    shown_path(path), d.errors, d.errors == 1 ? "" : "s");
 	diags_dispose(&d);
 	return rc;
 }
@@ -355,8 +362,7 @@ select_probes(const struct runbook *rb, const char *cmd, const char *only,
 		if (!found) {
 			fprintf(stderr, "triage %s: --only: no layer or "
 			    "probe named \"%s\" in %s\n", cmd, name,
-			    strcmp(rb->path, "-") == 0 ? RUNBOOK_STDIN_NAME :
-			    rb->path);
+			    shown_path(rb->path));
 			rc = -1;
 		}
 	}

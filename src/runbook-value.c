@@ -132,6 +132,7 @@ ld_vadd(struct loader *ld, enum diag_level level, struct srcpos pos,
     char *hint, const char *fmt, va_list ap)
 {
 	char *msg, *key;
+	int seen;
 
 	/* A node shared through an alias is checked once per use: the same
 	 * words at the same place are one diagnostic, counted once, so that
@@ -139,16 +140,16 @@ ld_vadd(struct loader *ld, enum diag_level level, struct srcpos pos,
 	msg = xvasprintf(fmt, ap);
 	key = xasprintf("%d:%d:%s\n%s", pos.line, pos.col,
 	    pos.file != NULL ? pos.file : "", msg);
-	if (json_object_get(ld->seen, key) != NULL ||
-	    (level == DIAG_ERROR && ld->nerrors++ >= RUNBOOK_ERRORS_MAX)) {
+	seen = json_object_get(ld->seen, key) != NULL;
+	if (!seen)
 		json_object_set_new_nocheck(ld->seen, key, json_true());
-		free(key);
+	free(key);
+	if (seen || (level == DIAG_ERROR &&
+	    ld->nerrors++ >= RUNBOOK_ERRORS_MAX)) {
 		free(msg);
 		free(hint);
 		return;
 	}
-	json_object_set_new_nocheck(ld->seen, key, json_true());
-	free(key);
 	diags_add(ld->d, level, pos, runbook_source(ld->rb, pos.file), hint,
 	    "%s", msg);
 	free(msg);

@@ -144,27 +144,19 @@ vars_load(struct loader *ld, const struct ynode *v)
 			continue;
 		}
 		if (ld_check_id(ld, &id_var, e->key->text, e->key->pos) != 0 ||
-		    (s = ld_string(ld, e->value, e->key->text, "vars")) == NULL) {
-			json_object_set_new(ld->tv.failed, e->key->text,
-			    json_true());
+		    (s = ld_string(ld, e->value, e->key->text, "vars")) == NULL)
 			continue;
-		}
 		missing = NULL;
 		if (template_expand(&ld->tv, s, &out, &missing, &cause,
 		    &hint) != 0) {
 			ld_error(ld, e->value->pos, hint, "%s in var \"%s\"",
 			    cause, e->key->text);
-			json_object_set_new(ld->tv.failed, e->key->text,
-			    json_true());
 			free(cause);
 			free(missing);
 			continue;
 		}
 		if ((j = ld_json_string(ld, e->value, out)) != NULL)
 			json_object_set_new(ld->rb->vars, e->key->text, j);
-		else
-			json_object_set_new(ld->tv.failed, e->key->text,
-			    json_true());
 		if (missing != NULL)
 			json_object_set_new(ld->tv.missing, e->key->text,
 			    json_string(missing));
@@ -172,6 +164,13 @@ vars_load(struct loader *ld, const struct ynode *v)
 		free(out);
 	}
 	ld->tv.no_vars = 0;
+	/* A var written but without a value has an error of its own. */
+	for (i = 0; i < v->nentries; i++) {
+		if (json_object_get(ld->rb->vars, v->entries[i].key->text) ==
+		    NULL)
+			json_object_set_new(ld->tv.failed,
+			    v->entries[i].key->text, json_true());
+	}
 }
 
 static int
