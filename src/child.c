@@ -467,8 +467,15 @@ child_probe_cancel(struct probe_run *run)
 
 	if (r == NULL)
 		return;
-	if (r->started)
+	if (r->started) {
 		child_cancel(&r->sp);
+		if (r->sp.proc.stuck != 0) {
+			char *why = proc_stuck_text(r->sp.proc.stuck);
+
+			probe_run_error(run, "%s", why);
+			free(why);
+		}
+	}
 	remote_session_close(&r->rs);
 }
 

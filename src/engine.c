@@ -205,19 +205,36 @@ on_complete(struct probe_run *run)
 	e->completed[e->ncompleted++] = (size_t)(it - e->items);
 }
 
+/* Stops a running probe with reason why; what its kind's cancel() had to
+ * say (a process that would not die) follows. */
+static void
+item_cancel(struct item *it, const char *why)
+{
+	char *detail;
+
+	it->probe->kind->cancel(&it->run);
+	detail = it->run.error;
+	it->run.error = NULL;
+	if (detail != NULL)
+		probe_run_error(&it->run, "%s; %s", why, detail);
+	else
+		probe_run_error(&it->run, "%s", why);
+	free(detail);
+	it->run.completed = 1;
+	on_complete(&it->run);
+}
+
 static void
 on_timeout(void *arg)
 {
 	struct item *it = arg;
-	char d[32];
+	char d[32], why[48];
 
 	if (it->status != ITEM_RUNNING)
 		return;
-	it->probe->kind->cancel(&it->run);
 	duration_format(it->probe->timeout, d, sizeof(d));
-	probe_run_error(&it->run, "timeout after %s", d);
-	it->run.completed = 1;
-	on_complete(&it->run);
+	snprintf(why, sizeof(why), "timeout after %s", d);
+	item_cancel(it, why);
 }
 
 /* requires: each entry is an absolute path that must exist, or a command
@@ -421,12 +438,8 @@ cancel_running(struct engine *e)
 	for (i = 0; i < e->n; i++) {
 		struct item *it = &e->items[i];
 
-		if (it->status == ITEM_RUNNING) {
-			it->probe->kind->cancel(&it->run);
-			probe_run_error(&it->run, "interrupted");
-			it->run.completed = 1;
-			on_complete(&it->run);
-		}
+		if (it->status == ITEM_RUNNING)
+			item_cancel(it, "interrupted");
 	}
 }
 

@@ -10,7 +10,9 @@
  * the kind calls probe_run_complete() (from a loop callback, never from
  * inside start()). When the probe's timeout passes first, the engine calls
  * cancel(), which must stop all work at once (kill and reap children, remove
- * sockets) but keep what was gathered. Either way the engine then calls
+ * sockets) but keep what was gathered; what it reports with
+ * probe_run_error() follows "timeout after 2s; " (or "interrupted; ") in the
+ * reason. Either way the engine then calls
  * finish(), which writes the kind's result fields into `out` and frees
  * run->priv. */
 #ifndef TRIAGE_PROBE_H

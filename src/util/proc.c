@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
@@ -21,47 +22,74 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util/timeutil.h"
 #include "util/xmalloc.h"
 
-/*
- * The leaders we spawned and have not reaped yet, so that a child of ours
- * that is none of them can be told apart: an orphan re-parented to us (the
- * subreaper) from a group that is no longer ours. A child may spawn from
- * another thread (the alert thread), so the list has a lock, held across
- * the spawn so that a sweep never sees a new leader before it is listed.
- */
-static pthread_mutex_t leaders_lock = PTHREAD_MUTEX_INITIALIZER;
-static pid_t *leaders;
-static size_t nleaders, leaders_cap;
-static int strays_kept;	/* proc_keep_strays() was called */
+/* A set of pids, in no order. */
+struct pidset {
+	pid_t *v;
+	size_t n, cap;
+};
 
-/* Called with leaders_lock held. */
 static int
-leader_listed(pid_t pid)
+pidset_has(const struct pidset *s, pid_t pid)
 {
 	size_t i;
 
-	for (i = 0; i < nleaders; i++) {
-		if (leaders[i] == pid)
+	for (i = 0; i < s->n; i++) {
+		if (s->v[i] == pid)
 			return 1;
 	}
 	return 0;
 }
 
 static void
-leader_forget(pid_t pid)
+pidset_add(struct pidset *s, pid_t pid)
+{
+	if (s->n == s->cap) {
+		s->cap = s->cap ? 2 * s->cap : 16;
+		s->v = xreallocarray(s->v, s->cap, sizeof(*s->v));
+	}
+	s->v[s->n++] = pid;
+}
+
+static void
+pidset_del(struct pidset *s, pid_t pid)
 {
 	size_t i;
 
-	pthread_mutex_lock(&leaders_lock);
-	for (i = 0; i < nleaders; i++) {
-		if (leaders[i] == pid) {
-			leaders[i] = leaders[--nleaders];
-			break;
+	for (i = 0; i < s->n; i++) {
+		if (s->v[i] == pid) {
+			s->v[i] = s->v[--s->n];
+			return;
 		}
 	}
-	pthread_mutex_unlock(&leaders_lock);
 }
+
+/*
+ * The leaders we spawned and have not reaped or given up on yet, so that a
+ * child of ours that is none of them can be told apart: an orphan
+ * re-parented to us (the subreaper) from a group that is no longer ours. A
+ * child may spawn from another thread (the alert thread), so the sets have
+ * a lock, held across the spawn so that a sweep never sees a new leader
+ * before it is listed.
+ *
+ * The dying: children sent SIGKILL that had not died when we stopped
+ * waiting (stuck in the kernel: a hung NFS mount, a dead device, a frozen
+ * cgroup). Each sweep reaps those that have died since, without waiting.
+ */
+static pthread_mutex_t leaders_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct pidset leaders, dying;
+static int strays_kept;	/* proc_keep_strays() was called */
+
+/*
+ * How long proc_kill and a sweep wait for what they killed to die. Dying
+ * takes microseconds, or a few hundred milliseconds for a process with
+ * gigabytes to unmap; one that SIGKILL has not ended by then waits in the
+ * kernel for something that may never come, and is left to later sweeps,
+ * so that no timeout of ours waits on the kernel.
+ */
+#define PROC_KILL_WAIT_MS 250
 
 int
 proc_null_std_fds(void)
@@ -347,14 +375,8 @@ proc_spawn(struct proc *out, char *const argv[],
 	pthread_mutex_lock(&leaders_lock);
 	rc = posix_spawnp(&pid, argv[0], &fa, &attr, argv,
 	    env != NULL ? env : environ);
-	if (rc == 0) {
-		if (nleaders == leaders_cap) {
-			leaders_cap = leaders_cap ? 2 * leaders_cap : 16;
-			leaders = xreallocarray(leaders, leaders_cap,
-			    sizeof(*leaders));
-		}
-		leaders[nleaders++] = pid;
-	}
+	if (rc == 0)
+		pidset_add(&leaders, pid);
 	pthread_mutex_unlock(&leaders_lock);
 	if (rc != 0) {
 		*cause = child_cause(rc, argv[0]);
@@ -428,37 +450,6 @@ proc_poll(struct proc *p)
 	return 1;
 }
 
-void
-proc_kill(struct proc *p)
-{
-	int status;
-	pid_t r;
-
-	/* Once reaped, the group id may name someone else's group. */
-	if (p->pid < 0 || p->reaped)
-		return;
-	/* The unreaped leader (alive or a zombie) pins its pid, so the group
-	 * id still names our group. */
-	kill(-p->pid, SIGKILL);
-	do {
-		r = waitpid(p->pid, &status, 0);
-	} while (r < 0 && errno == EINTR);
-	if (r == p->pid && !p->exited)
-		record_status(p, status);
-	p->reaped = 1;
-	leader_forget(p->pid);
-	/* Everything else in the group got SIGKILL too; orphans among them
-	 * were re-parented to us (the subreaper), so this ends soon. */
-	for (;;) {
-		r = waitpid(-p->pid, &status, 0);
-		if (r < 0 && errno != EINTR)
-			break;
-	}
-	/* What left the group (setsid, `timeout`, a shell's job control)
-	 * and lost its parent with it is ours now too. */
-	proc_kill_strays();
-}
-
 /* Appends our children listed in /proc/self/task/TID/children for every
  * thread (an orphan is re-parented to one thread of the subreaper).
  * -1 when the kernel has no such file (CONFIG_PROC_CHILDREN). */
@@ -512,25 +503,6 @@ our_children(pid_t **out, size_t *n, size_t *cap)
 	return found ? 0 : -1;
 }
 
-/* Reaps pid if it has died, waiting up to about 100 ms for a process
- * just sent SIGKILL (one stuck in the kernel is left for a later sweep,
- * rather than stopping the loop). */
-static void
-reap_killed(pid_t pid)
-{
-	struct timespec ms = { 0, 1000000 };
-	int i, status;
-	pid_t r;
-
-	for (i = 0; i < 100; i++) {
-		r = waitpid(pid, &status, WNOHANG);
-		if (r == pid || (r < 0 && errno != EINTR))
-			return;
-		if (r == 0)
-			nanosleep(&ms, NULL);
-	}
-}
-
 void
 proc_keep_strays(void)
 {
@@ -539,29 +511,149 @@ proc_keep_strays(void)
 	pthread_mutex_unlock(&leaders_lock);
 }
 
+/* Milliseconds from now until deadline (time_mono()), 0 once past. */
+static int
+ms_left(double deadline)
+{
+	double left = deadline - time_mono();
+
+	return left > 0 ? (int)(left * 1000) + 1 : 0;
+}
+
+/* Waits until deadline (time_mono()) for waitpid(pid, WNOHANG) to reap
+ * something: pid is a child, or -pgid any child in that group. pidfd, when
+ * >= 0, is pid's, to sleep on. Returns the pid reaped (with *status), 0
+ * when nothing died by the deadline, -1 when there is nothing (left) to
+ * wait for. */
+static pid_t
+reap_until(pid_t pid, int pidfd, double deadline, int *status)
+{
+	struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
+	struct timespec ms = { 0, 1000000 };
+	int left;
+	pid_t r;
+
+	for (;;) {
+		r = waitpid(pid, status, WNOHANG);
+		if (r > 0)
+			return r;
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -1;
+		left = ms_left(deadline);
+		if (left == 0)
+			return 0;
+		if (pidfd >= 0)
+			(void)poll(&pfd, 1, left);
+		else
+			nanosleep(&ms, NULL);
+	}
+}
+
+/* Moves the children of ours in group pgid to the dying, and returns one
+ * of them (0 when none is left). */
+static pid_t
+group_to_dying(pid_t pgid)
+{
+	pid_t *kids = NULL, first = 0;
+	size_t n = 0, cap = 0, i;
+
+	if (our_children(&kids, &n, &cap) == 0) {
+		pthread_mutex_lock(&leaders_lock);
+		for (i = 0; i < n; i++) {
+			if (getpgid(kids[i]) != pgid ||
+			    pidset_has(&dying, kids[i]))
+				continue;
+			pidset_add(&dying, kids[i]);
+			if (first == 0)
+				first = kids[i];
+		}
+		pthread_mutex_unlock(&leaders_lock);
+	}
+	free(kids);
+	return first;
+}
+
+void
+proc_kill(struct proc *p)
+{
+	double deadline;
+	int status;
+	pid_t r;
+
+	/* Once reaped, the group id may name someone else's group. */
+	if (p->pid < 0 || p->reaped || p->stuck != 0)
+		return;
+	/* The unreaped leader (alive or a zombie) pins its pid, so the group
+	 * id still names our group. */
+	kill(-p->pid, SIGKILL);
+	deadline = time_mono() + PROC_KILL_WAIT_MS / 1000.0;
+	r = reap_until(p->pid, p->pidfd, deadline, &status);
+	pthread_mutex_lock(&leaders_lock);
+	pidset_del(&leaders, p->pid);
+	if (r == 0)
+		pidset_add(&dying, p->pid);
+	pthread_mutex_unlock(&leaders_lock);
+	if (r == 0) {
+		/* Still ours and pinning the group: the rest of the group
+		 * goes with it in a later sweep. */
+		p->stuck = p->pid;
+	} else {
+		if (r == p->pid && !p->exited)
+			record_status(p, status);
+		p->reaped = 1;
+		/* Everything else in the group got SIGKILL too; orphans
+		 * among them were re-parented to us (the subreaper). */
+		while ((r = reap_until(-p->pid, -1, deadline, &status)) > 0)
+			;
+		if (r == 0)
+			p->stuck = group_to_dying(p->pid);
+	}
+	/* What left the group (setsid, `timeout`, a shell's job control)
+	 * and lost its parent with it is ours now too. */
+	proc_kill_strays();
+}
+
+/* Reaps pid, one of the dying, if it has died since; without waiting. */
+static void
+reap_dying(pid_t pid)
+{
+	pid_t r;
+
+	while ((r = waitpid(pid, NULL, WNOHANG)) < 0 && errno == EINTR)
+		;
+	if (r != 0)
+		pidset_del(&dying, pid);
+}
+
 size_t
 proc_kill_strays(void)
 {
 	pid_t *kids = NULL, pgid;
-	size_t n, cap = 0, i, killed = 0;
+	size_t n, cap = 0, i, killed = 0, first;
+	double deadline;
 	int round;
 
 	pthread_mutex_lock(&leaders_lock);
 	/* Killing a stray may orphan its own children to us: again, a few
 	 * times, until a sweep finds none. */
 	for (round = 0; round < 8; round++) {
-		size_t before = killed;
-
+		first = killed;
 		n = 0;
 		if (our_children(&kids, &n, &cap) != 0)
 			break;
 		for (i = 0; i < n; i++) {
-			if (leader_listed(kids[i]))
+			if (pidset_has(&dying, kids[i])) {
+				reap_dying(kids[i]);
+				continue;
+			}
+			if (pidset_has(&leaders, kids[i]))
 				continue;
 			/* In the group of a leader we still run: it goes
 			 * with that group. */
 			pgid = getpgid(kids[i]);
-			if (pgid > 0 && leader_listed(pgid))
+			if (pgid > 0 && pidset_has(&leaders, pgid))
 				continue;
 			if (strays_kept) {
 				/* A daemon a fix step started: reaped
@@ -574,11 +666,17 @@ proc_kill_strays(void)
 			if (pgid == kids[i])
 				kill(-pgid, SIGKILL);
 			kill(kids[i], SIGKILL);
-			reap_killed(kids[i]);
-			killed++;
+			kids[killed++ - first] = kids[i];
 		}
-		if (killed == before)
+		if (killed == first)
 			break;
+		/* One wait for all this round killed; those still there
+		 * at its end join the dying. */
+		deadline = time_mono() + PROC_KILL_WAIT_MS / 1000.0;
+		for (i = 0; i < killed - first; i++) {
+			if (reap_until(kids[i], -1, deadline, NULL) == 0)
+				pidset_add(&dying, kids[i]);
+		}
 	}
 	pthread_mutex_unlock(&leaders_lock);
 	free(kids);
@@ -592,6 +690,47 @@ proc_close(struct proc *p)
 	close_fd(&p->out_fd);
 	close_fd(&p->err_fd);
 	close_fd(&p->pidfd);
+}
+
+/* The first line of /proc/PID/NAME into buf (n bytes), "" when none. */
+static void
+read_proc_line(pid_t pid, const char *name, char *buf, size_t n)
+{
+	char path[64];
+	ssize_t len;
+	int fd;
+
+	buf[0] = '\0';
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	len = read(fd, buf, n - 1);
+	close(fd);
+	buf[len > 0 ? len : 0] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+}
+
+char *
+proc_stuck_text(pid_t pid)
+{
+	char comm[64], wchan[128], who[96], at[136];
+	const char *hint = "a hung mount or device?";
+
+	read_proc_line(pid, "comm", comm, sizeof(comm));
+	read_proc_line(pid, "wchan", wchan, sizeof(wchan));
+	if (comm[0] != '\0')
+		snprintf(who, sizeof(who), "%s (pid %d)", comm, (int)pid);
+	else
+		snprintf(who, sizeof(who), "pid %d", (int)pid);
+	/* "0" where the kernel does not say (kptr_restrict, not asleep). */
+	at[0] = '\0';
+	if (wchan[0] != '\0' && strcmp(wchan, "0") != 0)
+		snprintf(at, sizeof(at), " at %s", wchan);
+	if (strcmp(wchan, "__refrigerator") == 0)
+		hint = "its cgroup is frozen";
+	return xasprintf("%s survived SIGKILL, waiting in the kernel%s (%s)",
+	    who, at, hint);
 }
 
 const char *

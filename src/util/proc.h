@@ -21,6 +21,10 @@ struct proc {
 				 * closing it gives the child EOF; -1: none */
 	int exited;		/* the leader's status below is known */
 	int reaped;		/* the leader is reaped (proc_kill ran) */
+	pid_t stuck;		/* 0, or a process of the group (the leader
+				 * or another) that SIGKILL had not ended
+				 * when proc_kill stopped waiting: stuck in
+				 * the kernel; a later sweep reaps it */
 	int exit_code;		/* its exit code, or -1 when killed */
 	int signal;		/* the signal that killed it, or 0 */
 };
@@ -74,18 +78,22 @@ int proc_poll(struct proc *p);
 /* proc_kill: sends SIGKILL to the whole group (when the leader is not yet
  * reaped, so the group id is still ours), then reaps the leader (recording
  * its status unless proc_poll already did) and every other member of the
- * group that is our child, including orphans re-parented to us. Blocks
- * only while killed processes die. Idempotent; a no-op when pid is -1.
- * Descriptors are left open. */
+ * group that is our child, including orphans re-parented to us. It waits
+ * at most about a quarter of a second for them to die: one that has not
+ * by then is stuck in the kernel (a hung NFS mount, a dead disk, a frozen
+ * cgroup) and may never die; it is named in p->stuck and left to later
+ * sweeps (proc_kill_strays), and p->exited stays 0 if it is the leader.
+ * Idempotent; a no-op when pid is -1. Descriptors are left open. */
 void proc_kill(struct proc *p);
 
 /* proc_kill_strays: kills (SIGKILL) and reaps every child of ours that is
  * neither a leader proc_spawn started and proc_kill has not reaped yet nor
  * in such a leader's group: what escaped a group it was killed with
  * (setsid, `timeout`, a shell with job control) and was re-parented to us
- * when its parent died, and zombies of the same. A process that
- * SIGKILL does not end at once (stuck in the kernel) is left for a later
- * sweep. After proc_keep_strays() it only reaps those that have exited.
+ * when its parent died, and zombies of the same. It waits for them as
+ * proc_kill does; one stuck in the kernel is left to a later sweep, which
+ * reaps it once it has died, without waiting for it again. After
+ * proc_keep_strays() it only reaps those that have exited.
  * proc_kill calls it; main() calls it before exiting. Returns how many it
  * killed. Where the kernel does not list children (CONFIG_PROC_CHILDREN),
  * it does nothing. */
@@ -100,6 +108,12 @@ void proc_keep_strays(void);
 /* proc_close: closes the pipes (stdin's too) and the pidfd that are still
  * open and sets them to -1. Does not kill: call proc_kill first. */
 void proc_close(struct proc *p);
+
+/* proc_stuck_text: a sentence naming pid, a process proc_kill found stuck
+ * (p->stuck), and where in the kernel it waits, from /proc: "df (pid 4242)
+ * survived SIGKILL, waiting in the kernel at rpc_wait_bit_killable (a hung
+ * mount or device?)". Heap string. */
+char *proc_stuck_text(pid_t pid);
 
 /* proc_signal_name: "SIGKILL" for SIGKILL, "SIG42" when it has no name;
  * written into buf (n bytes, 16 is enough); returns buf. */

@@ -124,4 +124,35 @@ expect_jq '.probes[0].reason == "interrupted"' "SIGHUP interrupts"
 sleep 0.2
 pgrep -f "sleep $S5" >/dev/null && { fail "a 'sleep $S5' survived SIGHUP"; pkill -9 -f "sleep $S5"; } || pass
 
+# A command stuck in the kernel (on a hung NFS mount, `df` is) does not die
+# on SIGKILL: the run still ends soon after the timeout, and the reason
+# names the process and where it waits. A cgroup-v1 freezer makes such a
+# process here; it dies once thawed, re-parented to init.
+CG=/sys/fs/cgroup/freezer/triage-cli-$$
+if [ "$(id -u)" = 0 ] && mkdir "$CG" 2>/dev/null; then
+	freeze="echo \$\$ > $CG/cgroup.procs && echo FROZEN > $CG/freezer.state"
+	cat >"$T/stuck.yaml" <<YAML
+runbook: cli-stuck
+probes:
+  stuck: { shell: "$freeze; sleep 60", timeout: 1s }
+  member: { shell: "sh -c '$freeze; sleep 60'; sleep 60", timeout: 1s }
+  fine: { command: [echo, fine] }
+YAML
+	start=$(date +%s%N)
+	RC=0
+	timeout 30 "$TRIAGE" check -f "$T/stuck.yaml" --json >"$T/out" 2>"$T/err" || RC=$?
+	ms=$(( ($(date +%s%N) - start) / 1000000 ))
+	echo FROZEN >"$CG/freezer.state"
+	expect_rc 2 "a run with a process stuck in the kernel still ends"
+	[ "$ms" -lt 10000 ] && pass || fail "the run took ${ms} ms"
+	expect_jq '.probes[0].reason | test("^timeout after 1s; sh [(]pid [0-9]+[)] survived SIGKILL, waiting in the kernel at __refrigerator [(]its cgroup is frozen[)]$")' "the stuck leader is named"
+	expect_jq '.probes[1].reason | test("^timeout after 1s; sh [(]pid [0-9]+[)] survived SIGKILL")' "a stuck member is named"
+	expect_jq '.probes[0].exit == null and .probes[2].stdout == "fine"' "the rest of the run is whole"
+	echo THAWED >"$CG/freezer.state"
+	for _ in $(seq 200); do rmdir "$CG" 2>/dev/null && break; sleep 0.05; done
+	[ -d "$CG" ] && fail "what was stuck did not go once thawed" || pass
+else
+	echo "test-hang.sh: not run: a process stuck in the kernel (needs root and a cgroup-v1 freezer)" >&2
+fi
+
 finish

@@ -26,7 +26,77 @@
 
 struct fixture {
 	char dir[64];
+	char cgroup[96];	/* a v1 freezer cgroup a test made, or "" */
 };
+
+/* Writes text into the file path; 0 or -1. */
+static int
+write_file(const char *path, const char *text)
+{
+	FILE *fp = fopen(path, "w");
+	int rc;
+
+	if (fp == NULL)
+		return -1;
+	rc = fputs(text, fp) < 0 ? -1 : 0;
+	if (fclose(fp) != 0)
+		rc = -1;
+	return rc;
+}
+
+/* Thaws a freezer cgroup, waits for what SIGKILL ended in it to leave,
+ * and removes it. */
+static void
+freezer_remove(const char *dir)
+{
+	char path[160];
+	int i;
+
+	snprintf(path, sizeof(path), "%s/freezer.state", dir);
+	write_file(path, "THAWED");
+	for (i = 0; i < 500 && rmdir(dir) != 0 && errno == EBUSY; i++)
+		usleep(10000);
+}
+
+/* A new cgroup-v1 freezer cgroup into f->cgroup: a process that freezes
+ * its own cgroup cannot be ended by SIGKILL until it is thawed, as one
+ * stuck on a hung NFS mount. 0, or -1 where there is no such freezer or
+ * we may not make one (not root). */
+static int
+freezer_make(struct fixture *f)
+{
+	snprintf(f->cgroup, sizeof(f->cgroup),
+	    "/sys/fs/cgroup/freezer/triage-test-%d", (int)getpid());
+	if (mkdir(f->cgroup, 0755) != 0) {
+		f->cgroup[0] = '\0';
+		return -1;
+	}
+	return 0;
+}
+
+/* Waits (at most 5 s) until f's cgroup reads FROZEN. */
+static int
+freezer_frozen(const struct fixture *f)
+{
+	char path[160], state[32];
+	int i;
+
+	snprintf(path, sizeof(path), "%s/freezer.state", f->cgroup);
+	for (i = 0; i < 500; i++) {
+		FILE *fp = fopen(path, "r");
+
+		state[0] = '\0';
+		if (fp != NULL) {
+			if (fgets(state, sizeof(state), fp) == NULL)
+				state[0] = '\0';
+			fclose(fp);
+		}
+		if (strncmp(state, "FROZEN", 6) == 0)
+			return 1;
+		usleep(10000);
+	}
+	return 0;
+}
 
 static int
 setup(void **state)
@@ -59,6 +129,8 @@ teardown(void **state)
 		unlink(path);
 	}
 	rmdir(f->dir);
+	if (f->cgroup[0] != '\0')
+		freezer_remove(f->cgroup);
 	free(f);
 	return 0;
 }
@@ -317,6 +389,97 @@ test_proc_kill_strays(void **state)
 	proc_kill(&q);
 	proc_close(&q);
 	assert_true(pid_gone(member));
+}
+
+/* A process SIGKILL cannot end (frozen in the kernel, as one on a hung
+ * NFS mount): proc_kill stops waiting, names it in p.stuck and leaves it
+ * to a later sweep, which reaps it once it has died. */
+static void
+test_proc_kill_stuck_leader(void **state)
+{
+	struct fixture *f = *state;
+	char script[512], *cause = NULL, *text, **argv;
+	struct proc p;
+	double t0;
+	int i;
+
+	if (freezer_make(f) != 0) {
+		fprintf(stderr, "skipped: needs root and a cgroup-v1 freezer "
+		    "(/sys/fs/cgroup/freezer)\n");
+		skip();
+	}
+	snprintf(script, sizeof(script), "echo $$ > %s/cgroup.procs && "
+	    "echo FROZEN > %s/freezer.state; sleep 300", f->cgroup,
+	    f->cgroup);
+	argv = argv_new("sh", "-c", script, NULL);
+	assert_int_equal(proc_spawn(&p, argv, NULL, &cause), 0);
+	argv_free(argv);
+	assert_true(freezer_frozen(f));
+	t0 = time_mono();
+	proc_kill(&p);
+	/* Without a bound this never returns: the test would hang. */
+	assert_true(time_mono() - t0 < 10);
+	assert_int_equal(p.stuck, p.pid);
+	assert_false(p.exited);
+	assert_false(p.reaped);
+	text = proc_stuck_text(p.stuck);
+	assert_true(str_has_prefix(text, "sh (pid "));
+	assert_non_null(strstr(text, "survived SIGKILL, waiting in the "
+	    "kernel at __refrigerator (its cgroup is frozen)"));
+	free(text);
+	proc_kill(&p);		/* idempotent: returns at once */
+	assert_int_equal(proc_kill_strays(), 0);
+	assert_false(pid_gone(p.pid));
+	freezer_remove(f->cgroup);
+	f->cgroup[0] = '\0';
+	for (i = 0; i < 500 && !pid_gone(p.pid); i++) {
+		proc_kill_strays();
+		usleep(10000);
+	}
+	assert_true(pid_gone(p.pid));
+	proc_close(&p);
+}
+
+/* The same for a member of the group: the leader is reaped, the member
+ * is named. */
+static void
+test_proc_kill_stuck_member(void **state)
+{
+	struct fixture *f = *state;
+	char script[512], path[128], *cause = NULL, **argv;
+	struct proc p;
+	pid_t member;
+	int i;
+
+	if (freezer_make(f) != 0) {
+		fprintf(stderr, "skipped: needs root and a cgroup-v1 freezer "
+		    "(/sys/fs/cgroup/freezer)\n");
+		skip();
+	}
+	snprintf(path, sizeof(path), "%s/pid", f->dir);
+	snprintf(script, sizeof(script), "sh -c 'echo $$ > %s; "
+	    "echo $$ > %s/cgroup.procs && echo FROZEN > %s/freezer.state; "
+	    "sleep 300'; sleep 300", path, f->cgroup, f->cgroup);
+	argv = argv_new("sh", "-c", script, NULL);
+	assert_int_equal(proc_spawn(&p, argv, NULL, &cause), 0);
+	argv_free(argv);
+	member = read_pid(path, 5);
+	assert_true(member > 0);
+	assert_true(freezer_frozen(f));
+	proc_kill(&p);
+	assert_true(p.reaped);
+	assert_true(p.exited);
+	assert_int_equal(p.signal, SIGKILL);
+	assert_int_equal(p.stuck, member);
+	assert_false(pid_gone(member));
+	freezer_remove(f->cgroup);
+	f->cgroup[0] = '\0';
+	for (i = 0; i < 500 && !pid_gone(member); i++) {
+		proc_kill_strays();
+		usleep(10000);
+	}
+	assert_true(pid_gone(member));
+	proc_close(&p);
 }
 
 static void
@@ -775,6 +938,10 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_proc_kill_strays, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_proc_kill_stuck_leader,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_proc_kill_stuck_member,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_proc_bad_cwd, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_proc_signal, setup,
