@@ -132,10 +132,21 @@ const char *ld_string(struct loader *ld, const struct ynode *n,
     const char *key, const char *ctx);
 
 /* ld_text: the text of scalar n with {{...}} expanded (heap), or NULL
- * after an error. The first unset environment variable it uses goes to
- * *missing when missing is given and *missing is NULL. */
+ * after an error: each reference that cannot be expanded is reported at
+ * its "{{", as "CAUSE in KEY of CTX" ("in KEY" without ctx). The first
+ * unset environment variable it uses goes to *missing when missing is
+ * given and *missing is NULL. */
 char *ld_text(struct loader *ld, const struct ynode *n, const char *key,
     const char *ctx, char **missing);
+
+/* ld_expand: ld_text of n, already known to be a string scalar. */
+char *ld_expand(struct loader *ld, const struct ynode *n, const char *key,
+    const char *ctx, char **missing);
+
+/* ld_inner_pos: the position of byte col (1-based) of text, n's text or a
+ * copy of it; see runbook-value.c. */
+struct srcpos ld_inner_pos(struct loader *ld, const struct ynode *n,
+    const char *text, size_t col);
 
 /* ld_bool: true or false into *out; -1 after an error. */
 int ld_bool(struct loader *ld, const struct ynode *n, const char *key,

@@ -296,28 +296,70 @@ ld_string(struct loader *ld, const struct ynode *n, const char *key,
 	return NULL;
 }
 
+/* The position of byte col (1-based) inside a scalar's text: exact when the
+ * text up to there stands as it is in the file (a one-line plain or quoted
+ * scalar without escapes, or the first line of a block scalar), else the
+ * scalar's own position. */
+struct srcpos
+ld_inner_pos(struct loader *ld, const struct ynode *n, const char *text,
+    size_t col)
+{
+	const char *src = runbook_source(ld->rb, n->pos.file);
+	size_t k = col > 0 ? col - 1 : 0, len = strlen(text);
+	struct srcpos pos = n->pos;
+
+	/* At the end of a block scalar: point after its first line. */
+	if (k >= len && len > 0 && text[len - 1] == '\n' &&
+	    memchr(text, '\n', len - 1) == NULL)
+		k = len - 1;
+	if (src == NULL || strcmp(text, n->text) != 0 || k > strlen(text) ||
+	    memchr(text, '\n', k) != NULL ||
+	    strncmp(src + n->content, text, k) != 0)
+		return pos;
+	pos.col = n->content_col + (int)k;
+	return pos;
+}
+
+/* Where ld_text reports a reference it cannot expand. */
+struct text_errors {
+	struct loader *ld;
+	const struct ynode *n;
+	const char *key;	/* what the text is: "url", "var \"a\"" */
+	const char *ctx;	/* NULL, or whose key it is */
+};
+
+static void
+text_error(void *arg, size_t at, const char *cause, char *hint)
+{
+	const struct text_errors *te = arg;
+	struct srcpos pos = ld_inner_pos(te->ld, te->n, te->n->text, at + 1);
+
+	if (te->ctx != NULL)
+		ld_error(te->ld, pos, hint, "%s in %s of %s", cause, te->key,
+		    te->ctx);
+	else
+		ld_error(te->ld, pos, hint, "%s in %s", cause, te->key);
+}
+
+char *
+ld_expand(struct loader *ld, const struct ynode *n, const char *key,
+    const char *ctx, char **missing)
+{
+	struct text_errors te = { ld, n, key, ctx };
+	char *out, *unset = NULL;
+
+	template_expand(&ld->tv, n->text, &out, missing != NULL ? missing :
+	    &unset, text_error, &te);
+	free(unset);
+	return out;
+}
+
 char *
 ld_text(struct loader *ld, const struct ynode *n, const char *key,
     const char *ctx, char **missing)
 {
-	const char *s = ld_string(ld, n, key, ctx);
-	char *out, *cause, *hint, *unset = NULL;
-
-	if (s == NULL)
-		return NULL;
-	if (template_expand(&ld->tv, s, &out, missing != NULL ? missing :
-	    &unset, &cause, &hint) != 0) {
-		if (ctx != NULL)
-			ld_error(ld, n->pos, hint, "%s in %s of %s", cause, key,
-			    ctx);
-		else
-			ld_error(ld, n->pos, hint, "%s in %s", cause, key);
-		free(cause);
-		free(unset);
-		return NULL;
-	}
-	free(unset);
-	return out;
+	return ld_string(ld, n, key, ctx) != NULL ? ld_expand(ld, n, key, ctx,
+	    missing) : NULL;
 }
 
 /* ld_text_typed: ld_text for a value of a type (a number, a duration, a
@@ -493,30 +535,6 @@ ld_date(struct loader *ld, const struct ynode *n, const char *key,
 /*
  * Conditions.
  */
-
-/* The position of byte col (1-based) inside a scalar's text: exact when the
- * text up to there stands as it is in the file (a one-line plain or quoted
- * scalar without escapes, or the first line of a block scalar), else the
- * scalar's own position. */
-static struct srcpos
-ld_inner_pos(struct loader *ld, const struct ynode *n, const char *text,
-    size_t col)
-{
-	const char *src = runbook_source(ld->rb, n->pos.file);
-	size_t k = col > 0 ? col - 1 : 0, len = strlen(text);
-	struct srcpos pos = n->pos;
-
-	/* At the end of a block scalar: point after its first line. */
-	if (k >= len && len > 0 && text[len - 1] == '\n' &&
-	    memchr(text, '\n', len - 1) == NULL)
-		k = len - 1;
-	if (src == NULL || strcmp(text, n->text) != 0 || k > strlen(text) ||
-	    memchr(text, '\n', k) != NULL ||
-	    strncmp(src + n->content, text, k) != 0)
-		return pos;
-	pos.col = n->content_col + (int)k;
-	return pos;
-}
 
 struct refcheck {
 	struct loader *ld;

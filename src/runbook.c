@@ -125,8 +125,7 @@ hosts_load(struct loader *ld, const struct ynode *v)
 static void
 vars_load(struct loader *ld, const struct ynode *v)
 {
-	char *out, *cause, *hint, *missing;
-	const char *s;
+	char *out, *missing, *what;
 	size_t i;
 	json_t *j;
 
@@ -144,14 +143,13 @@ vars_load(struct loader *ld, const struct ynode *v)
 			continue;
 		}
 		if (ld_check_id(ld, &id_var, e->key->text, e->key->pos) != 0 ||
-		    (s = ld_string(ld, e->value, e->key->text, "vars")) == NULL)
+		    ld_string(ld, e->value, e->key->text, "vars") == NULL)
 			continue;
 		missing = NULL;
-		if (template_expand(&ld->tv, s, &out, &missing, &cause,
-		    &hint) != 0) {
-			ld_error(ld, e->value->pos, hint, "%s in var \"%s\"",
-			    cause, e->key->text);
-			free(cause);
+		what = xasprintf("var \"%s\"", e->key->text);
+		out = ld_expand(ld, e->value, what, NULL, &missing);
+		free(what);
+		if (out == NULL) {
 			free(missing);
 			continue;
 		}

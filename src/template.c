@@ -112,17 +112,17 @@ unknown_var_hint(const struct template_vars *tv, const char *name)
 
 int
 template_expand(const struct template_vars *tv, const char *s, char **out,
-    char **missing, char **cause, char **hint)
+    char **missing, template_error_fn error, void *arg)
 {
 	struct buf b;
 	struct tref r;
 	const char *p, *val;
+	char *cause;
 	size_t run;
+	int errors = 0;
 	json_t *v;
 
 	*out = NULL;
-	*cause = NULL;
-	*hint = NULL;
 	/* Most strings of a runbook refer to nothing. */
 	if (strstr(s, "{{") == NULL) {
 		*out = xstrdup(s);
@@ -137,6 +137,7 @@ template_expand(const struct template_vars *tv, const char *s, char **out,
 			p += run - 1;
 			continue;
 		}
+		cause = NULL;
 		if (r.is_env) {
 			val = tv->withheld != NULL &&
 			    json_object_get(tv->withheld, r.name) != NULL ?
@@ -148,35 +149,33 @@ template_expand(const struct template_vars *tv, const char *s, char **out,
 			}
 			buf_puts(&b, val != NULL ? val : "");
 		} else if (tv->no_vars) {
-			*cause = xasprintf("a var cannot use another var "
+			cause = xasprintf("a var cannot use another var "
 			    "({{%s}})", r.name);
-			*hint = xstrdup("only {{env.NAME}} is expanded inside "
-			    "vars");
-			free(r.name);
-			buf_dispose(&b);
-			return -1;
+			error(arg, (size_t)(p - s), cause, xstrdup("only "
+			    "{{env.NAME}} is expanded inside vars"));
 		} else if (tv->failed != NULL &&
 		    json_object_get(tv->failed, r.name) != NULL) {
-			*cause = xasprintf("var \"%s\" has an error of its own",
+			cause = xasprintf("var \"%s\" has an error of its own",
 			    r.name);
-			*hint = NULL;
-			free(r.name);
-			buf_dispose(&b);
-			return -1;
+			error(arg, (size_t)(p - s), cause, NULL);
 		} else if ((v = json_object_get(tv->values, r.name)) == NULL) {
-			*cause = xasprintf("unknown var \"%s\"", r.name);
-			*hint = unknown_var_hint(tv, r.name);
-			free(r.name);
-			buf_dispose(&b);
-			return -1;
+			cause = xasprintf("unknown var \"%s\"", r.name);
+			error(arg, (size_t)(p - s), cause,
+			    unknown_var_hint(tv, r.name));
 		} else {
 			buf_puts(&b, json_string_value(v));
 			v = json_object_get(tv->missing, r.name);
 			if (v != NULL && *missing == NULL)
 				*missing = xstrdup(json_string_value(v));
 		}
+		errors += cause != NULL;
+		free(cause);
 		free(r.name);
 		p += r.len - 1;
+	}
+	if (errors > 0) {
+		buf_dispose(&b);
+		return -1;
 	}
 	*out = buf_steal(&b);
 	return 0;

@@ -25,6 +25,12 @@ struct template_vars {
 	int no_vars;		/* 1 while expanding the vars themselves */
 };
 
+/* Reports one reference that cannot be expanded: at is the byte offset of
+ * its "{{" in the string, cause the sentence ("unknown var \"bx\""), hint
+ * NULL or heap (taken over). */
+typedef void (*template_error_fn)(void *arg, size_t at, const char *cause,
+    char *hint);
+
 /* template_expand: s with every {{name}} replaced by that var's value and
  * every {{env.NAME}} by that environment variable. Spaces inside the
  * braces are allowed. Braces holding neither form ({{.State.Status}},
@@ -33,9 +39,10 @@ struct template_vars {
  * An environment variable that is unset or empty expands to "" and is not
  * an error: when *missing is NULL it is set to the first such name (heap),
  * also when the name comes through a var's value. Returns 0 with *out (heap).
- * On an unknown var, or a var inside a var, returns -1 with *cause (heap)
- * and *hint (heap or NULL). */
+ * When a reference cannot be expanded (an unknown var, a var inside a var,
+ * a var whose own value had an error), error(arg, ...) is called for each
+ * such reference in s, and -1 is returned with *out NULL. */
 int template_expand(const struct template_vars *tv, const char *s,
-    char **out, char **missing, char **cause, char **hint);
+    char **out, char **missing, template_error_fn error, void *arg);
 
 #endif

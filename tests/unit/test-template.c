@@ -53,19 +53,56 @@ teardown(void **state)
 	return 0;
 }
 
+/* What template_expand reported, in order. */
+struct errs {
+	size_t n;
+	size_t at[4];
+	char cause[4][128];
+	char hint[4][128];	/* "" for none */
+};
+
+static void
+collect(void *arg, size_t at, const char *cause, char *hint)
+{
+	struct errs *e = arg;
+
+	if (e->n < 4) {
+		e->at[e->n] = at;
+		snprintf(e->cause[e->n], sizeof(e->cause[0]), "%s", cause);
+		snprintf(e->hint[e->n], sizeof(e->hint[0]), "%s",
+		    hint != NULL ? hint : "");
+	}
+	e->n++;
+	free(hint);
+}
+
 /* Expands s, which must succeed; the result (heap) and *missing. */
 static char *
 expand_ok(const struct fixture *f, const char *s, char **missing)
 {
-	char *out = NULL, *cause = NULL, *hint = NULL, *unset = NULL;
+	struct errs e = { 0 };
+	char *out = NULL, *unset = NULL;
 
 	if (template_expand(&f->tv, s, &out, missing != NULL ? missing :
-	    &unset, &cause, &hint) != 0)
-		fail_msg("\"%s\": %s", s, cause);
-	assert_null(cause);
-	assert_null(hint);
+	    &unset, collect, &e) != 0)
+		fail_msg("\"%s\": %s", s, e.cause[0]);
+	assert_int_equal(e.n, 0);
 	free(unset);
 	return out;
+}
+
+/* Expands s, which must fail, into *e; the number of errors. */
+static size_t
+expand_err(const struct fixture *f, const char *s, struct errs *e)
+{
+	char *out = (char *)1, *missing = NULL;
+
+	memset(e, 0, sizeof(*e));
+	assert_int_equal(template_expand(&f->tv, s, &out, &missing, collect,
+	    e), -1);
+	assert_null(out);
+	free(missing);
+	return e->n;
 }
 
 static void
@@ -148,51 +185,56 @@ static void
 test_unknown_var(void **state)
 {
 	const struct fixture *f = *state;
-	char *out = (char *)1, *cause, *hint, *missing = NULL;
+	struct errs e;
 
-	assert_int_equal(template_expand(&f->tv, "{{bx}}", &out, &missing,
-	    &cause, &hint), -1);
-	assert_null(out);
-	assert_string_equal(cause, "unknown var \"bx\"");
-	assert_string_equal(hint, "did you mean {{box}}?");
-	free(cause);
-	free(hint);
-	assert_int_equal(template_expand(&f->tv, "x {{TRIAGE_TEST_TPL_TOKEN}}",
-	    &out, &missing, &cause, &hint), -1);
-	assert_string_equal(hint, "TRIAGE_TEST_TPL_TOKEN is a secret: write "
-	    "{{env.TRIAGE_TEST_TPL_TOKEN}}");
-	free(cause);
-	free(hint);
-	assert_int_equal(template_expand(&f->tv, "{{HOME_DIR}}", &out, &missing,
-	    &cause, &hint), -1);
-	assert_string_equal(hint, "for an environment variable, write "
+	assert_int_equal(expand_err(f, "{{bx}}", &e), 1);
+	assert_int_equal(e.at[0], 0);
+	assert_string_equal(e.cause[0], "unknown var \"bx\"");
+	assert_string_equal(e.hint[0], "did you mean {{box}}?");
+	assert_int_equal(expand_err(f, "x {{TRIAGE_TEST_TPL_TOKEN}}", &e), 1);
+	assert_int_equal(e.at[0], 2);
+	assert_string_equal(e.hint[0], "TRIAGE_TEST_TPL_TOKEN is a secret: "
+	    "write {{env.TRIAGE_TEST_TPL_TOKEN}}");
+	assert_int_equal(expand_err(f, "{{HOME_DIR}}", &e), 1);
+	assert_string_equal(e.hint[0], "for an environment variable, write "
 	    "{{env.HOME_DIR}}");
-	free(cause);
-	free(hint);
-	assert_int_equal(template_expand(&f->tv, "{{something}}", &out,
-	    &missing, &cause, &hint), -1);
-	assert_string_equal(hint, "define it under vars:");
-	free(cause);
-	free(hint);
-	assert_null(missing);
+	assert_int_equal(expand_err(f, "{{something}}", &e), 1);
+	assert_string_equal(e.hint[0], "define it under vars:");
+}
+
+/* Every reference that cannot be expanded is reported, each at its own
+ * "{{"; good ones between them change nothing. */
+static void
+test_every_error(void **state)
+{
+	const struct fixture *f = *state;
+	struct errs e;
+
+	assert_int_equal(expand_err(f, "http://{{hots}}:{{box}}/{{ prt }}",
+	    &e), 2);
+	assert_int_equal(e.at[0], 7);
+	assert_string_equal(e.cause[0], "unknown var \"hots\"");
+	assert_int_equal(e.at[1], 24);
+	assert_string_equal(e.cause[1], "unknown var \"prt\"");
+	assert_string_equal(e.hint[1], "define it under vars:");
 }
 
 static void
 test_no_vars_inside_vars(void **state)
 {
 	struct fixture *f = *state;
-	char *out, *cause, *hint, *missing = NULL;
+	struct errs e;
+	char *out;
 
 	f->tv.no_vars = 1;
 	out = expand_ok(f, "{{env.TRIAGE_TEST_TPL_SET}}", NULL);
 	assert_string_equal(out, "s3t");
 	free(out);
-	assert_int_equal(template_expand(&f->tv, "{{box}}", &out, &missing,
-	    &cause, &hint), -1);
-	assert_string_equal(cause, "a var cannot use another var ({{box}})");
-	assert_string_equal(hint, "only {{env.NAME}} is expanded inside vars");
-	free(cause);
-	free(hint);
+	assert_int_equal(expand_err(f, "{{box}}", &e), 1);
+	assert_string_equal(e.cause[0], "a var cannot use another var "
+	    "({{box}})");
+	assert_string_equal(e.hint[0], "only {{env.NAME}} is expanded inside "
+	    "vars");
 	f->tv.no_vars = 0;
 }
 
@@ -204,6 +246,7 @@ main(void)
 		cmocka_unit_test(test_unset_env_is_empty),
 		cmocka_unit_test(test_other_braces_pass_through),
 		cmocka_unit_test(test_unknown_var),
+		cmocka_unit_test(test_every_error),
 		cmocka_unit_test(test_no_vars_inside_vars),
 	};
 
