@@ -125,6 +125,7 @@ struct path_ref {
 	size_t start;
 	size_t end;
 	const struct node *node;
+	int in_age;		/* it is (somewhere) the argument of age() */
 };
 
 struct expr {
@@ -583,7 +584,23 @@ expr_add_path(struct expr *e, const struct node *n, size_t start, size_t end)
 			return;
 	}
 	e->paths = grow(e->paths, e->npaths, sizeof(*e->paths));
-	e->paths[e->npaths++] = (struct path_ref){ start, end, n };
+	e->paths[e->npaths++] = (struct path_ref){ start, end, n, 0 };
+}
+
+/* Marks the path written as src[start, end) as an argument of age(), so
+ * that a reason shows the age it has, not only the time. */
+static void
+expr_mark_age(struct expr *e, size_t start, size_t end)
+{
+	size_t i;
+
+	for (i = 0; i < e->npaths; i++) {
+		struct path_ref *r = &e->paths[i];
+
+		if (r->end - r->start == end - start &&
+		    memcmp(e->src + r->start, e->src + start, end - start) == 0)
+			r->in_age = 1;
+	}
 }
 
 static pcre2_code *
@@ -793,6 +810,8 @@ parse_call(struct parser *p, size_t start, size_t end)
 		    "exists() needs a path, such as exists(body.status)");
 		goto fail;
 	}
+	if (n->func == FUNC_AGE && n->kids[0]->kind == NODE_PATH)
+		expr_mark_age(p->e, n->kids[0]->col - 1, n->kids[0]->end);
 	n->end = p->prev_end;
 	return n;
 fail:
@@ -1774,29 +1793,28 @@ expr_term_refs(const struct expr *e, size_t i,
 
 /* Explaining: values as compact JSON, shortened for a one-line reason. */
 
-/* Up to 3 decimals (3 significant digits below 1), no trailing zeros. */
+/* The shortest text that reads back as x, as --json shows it ("29.9996",
+ * "200", "0.0001234"; "1e+15" and "1e-07" outside fixed notation's
+ * range): a reason must not show 29.9996 as 30 beside "expected n > 30". */
 static void
 format_real(double x, char *out, size_t n)
 {
-	char *dot;
-	size_t len;
+	int prec;
 
 	if (x == 0)
 		x = 0;	/* no "-0" */
-	if (fabs(x) >= 1e15)
-		snprintf(out, n, "%.6g", x);
-	else if (x == 0 || fabs(x) >= 1)
-		snprintf(out, n, "%.3f", x);
-	else
-		snprintf(out, n, "%.3g", x);
-	dot = strchr(out, '.');
-	if (dot == NULL || strchr(out, 'e') != NULL)
-		return;
-	len = strlen(out);
-	while (out[len - 1] == '0')
-		out[--len] = '\0';
-	if (out[len - 1] == '.')
-		out[len - 1] = '\0';
+	if (fabs(x) >= 1e-4 && fabs(x) < 1e15) {
+		for (prec = 0; prec <= 17; prec++) {
+			snprintf(out, n, "%.*f", prec, x);
+			if (strtod(out, NULL) == x)
+				return;
+		}
+	}
+	for (prec = 1; prec <= 17; prec++) {
+		snprintf(out, n, "%.*g", prec, x);
+		if (strtod(out, NULL) == x)
+			return;
+	}
 }
 
 static void
@@ -1893,6 +1911,24 @@ explain_value(struct buf *b, json_t *v)
 	}
 }
 
+/* " (3h12m ago)" or " (in 5m)" after a time age() reads: what it
+ * compared, beside the time it read; nothing when age() takes it for no
+ * time. */
+static void
+explain_age(struct buf *b, json_t *v, double now)
+{
+	json_t *age = func_age(v, now);
+	char d[32];
+	double x;
+
+	if (json_is_number(age)) {
+		x = json_number_value(age);
+		duration_format(fabs(x), d, sizeof(d));
+		buf_printf(b, x < 0 ? " (in %s)" : " (%s ago)", d);
+	}
+	json_decref(age);
+}
+
 char *
 expr_explain(const struct expr *e, json_t *root, double now)
 {
@@ -1916,6 +1952,8 @@ expr_explain(const struct expr *e, json_t *root, double now)
 			buf_puts(&b, "nothing");
 		else
 			explain_value(&b, v);
+		if (v != NULL && r->in_age)
+			explain_age(&b, v, now);
 	}
 	if (b.truncated) {
 		/* End with "..." inside the cap, on a character boundary. */

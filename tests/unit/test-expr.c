@@ -42,7 +42,8 @@ static const char root_json[] =
     "\"pattern\": \"^act\", \"badpattern\": \"(\","
     "\"long\": \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\","
-    "\"reals\": [0.21300000000000001, 1234.5678, 200.0, 0.0001234, -0.5]"
+    "\"reals\": [0.21300000000000001, 1234.5678, 200.0, 0.0001234, -0.5],"
+    "\"near\": 29.9996, \"tiny\": 1e-7, \"vast\": 2e15"
     "}";
 
 static int
@@ -756,12 +757,22 @@ test_explain(void **state)
 	X("unicode == \"\"", "\"h\xc3\xa9llo\"");
 	X("exists(missing.x)", "nothing");
 	X("1 == 1", "");
+	/* age() shows the age it compared beside the time it read. */
 	X("age(body.poller_last_poll_at) < 30s",
-	    "\"2026-11-23T16:30:00Z\"");
+	    "\"2026-11-23T16:30:00Z\" (1m ago)");
+	X("age(ts_ms) < 30s && ts_ms > 0", "1795451400000 (1m ago)");
+	X("age(ts_s) < 30s || ts_s == 1", "1795451400 (1m ago)");
+	X("age(upper) < 30s", "\"HeLLo \u00c9A\"");
+	X("ts_s > 0 && age(ts_s) < 30s && status > 0",
+	    "ts_s=1795451400 (1m ago), status=200");
+	/* Reals as the shortest text that reads back the same: never
+	 * rounded into a number they are not. */
 	X("reals == 1",
-	    "[0.213,1234.568,200,0.000123,-0.5]");
+	    "[0.21300000000000002,1234.5678,200,0.0001234,-0.5]");
+	X("near > 30", "29.9996");
+	X("tiny > 1 || vast < 1", "tiny=1e-07, vast=2e+15");
 	X("reals[0] > 1 || edge-up.ok || missing",
-	    "reals[0]=0.213, edge-up.ok=false, missing=nothing");
+	    "reals[0]=0.21300000000000002, edge-up.ok=false, missing=nothing");
 	X("long == \"\"", "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...\"");
 
