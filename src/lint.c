@@ -35,6 +35,7 @@ static const struct {
 	{ LINT_CONTRADICTION, DIAG_ERROR },
 	{ LINT_FIX_WITHOUT_EVIDENCE, DIAG_WARNING },
 	{ LINT_VERIFY_MISSES_SYMPTOM, DIAG_WARNING },
+	{ LINT_UNKNOWN_FIELD, DIAG_ERROR },
 };
 
 enum diag_level
@@ -1255,6 +1256,106 @@ check_stale(struct lint *l)
 	}
 }
 
+/* What check_fields needs while it walks one condition. */
+struct field_walk {
+	struct lint *l;
+	const struct probe *p;
+	const char *key;	/* "expect" or "warn" */
+	struct srcpos pos;
+};
+
+/* The field of p's kind closest to name, for "did you mean". */
+static const char *
+closest_field(const struct probe *p, const char *name)
+{
+	static const char *const common[] = {
+		"ok", "state", "reason", "latency", "latency_ms",
+		"checked_at", NULL,
+	};
+	const char *const *lists[] = { p->kind->results, common };
+	const char *best = NULL;
+	unsigned d, best_d = 3;
+	size_t i;
+
+	for (i = 0; i < ARRAY_LEN(lists); i++) {
+		const char *const *f;
+
+		for (f = lists[i]; f != NULL && *f != NULL; f++) {
+			d = str_edit_distance(name, *f);
+			if (d < best_d && 2 * d <= strlen(name)) {
+				best = *f;
+				best_d = d;
+			}
+		}
+	}
+	return best;
+}
+
+static void
+field_read(void *arg, const char *name)
+{
+	struct field_walk *w = arg;
+	const char *near;
+	char *hint;
+
+	if (probe_result_field(w->p->kind, name))
+		return;
+	if (runbook_probe_index(w->l->rb, name) >= 0)
+		hint = xasprintf("%s reads the probe's own result by field "
+		    "name: json.x, not %s.json.x", w->key, name);
+	else if ((near = closest_field(w->p, name)) != NULL)
+		hint = xasprintf("did you mean %s?", near);
+	else
+		hint = xasprintf("the fields of a %s result are listed in "
+		    "docs/runbook.md", w->p->kind->name);
+	lint_add(w->l, LINT_UNKNOWN_FIELD, w->pos, hint, "%s of probe \"%s\" "
+	    "reads \"%s\", which no %s result has (it is always null)",
+	    w->key, w->p->id, name, w->p->kind->name);
+}
+
+/* A probe's expect and warn read its own result: a root name that is no
+ * field of its kind is a typo that leaves the condition false for good
+ * (`stauts == 200` fails with `got nothing`). at_top: p is under
+ * `probes:`, so each condition can be located, else p's own position. */
+static void
+check_fields_of(struct lint *l, const struct probe *p, int at_top)
+{
+	struct field_walk w = { l, p, NULL, p->pos };
+	const char *keys[] = { "probes", p->id, NULL };
+	size_t i, k;
+
+	if (p->kind == NULL)
+		return;
+	for (i = 0; i < p->nexpect + p->nwarn; i++) {
+		int is_warn = i >= p->nexpect;
+
+		k = is_warn ? i - p->nexpect : i;
+		w.key = is_warn ? "warn" : "expect";
+		keys[2] = w.key;
+		w.pos = at_top ? locate(&l->loc, p->pos, keys, 3, (long)k) :
+		    p->pos;
+		expr_refs(is_warn ? p->warn[k] : p->expect[k], field_read, &w);
+	}
+}
+
+static void
+check_fields(struct lint *l)
+{
+	const struct runbook *rb = l->rb;
+	size_t i, j;
+
+	for (i = 0; i < rb->nprobes; i++)
+		check_fields_of(l, &rb->probes[i], 1);
+	for (i = 0; i < rb->nfailures; i++) {
+		const struct failure *f = &rb->failures[i];
+
+		for (j = 0; j < f->nfix; j++)
+			check_fields_of(l, &f->fix[j].probe, 0);
+		for (j = 0; j < f->non_failure; j++)
+			check_fields_of(l, &f->on_failure[j].probe, 0);
+	}
+}
+
 void
 lint_runbook(const struct runbook *rb, const struct lint_opts *opts,
     struct diags *d)
@@ -1291,6 +1392,7 @@ lint_runbook(const struct runbook *rb, const struct lint_opts *opts,
 	check_readback(&l);
 	check_dangerous(&l);
 	check_stale(&l);
+	check_fields(&l);
 	for (i = 0; i < rb->nfailures; i++)
 		expr_atoms_free(l.when[i].v, l.when[i].n);
 	for (i = 0; i < t->nnodes; i++) {

@@ -21,6 +21,7 @@ struct expr_atom;
 #define LINT_CONTRADICTION "contradiction"
 #define LINT_FIX_WITHOUT_EVIDENCE "fix-without-evidence"
 #define LINT_VERIFY_MISSES_SYMPTOM "verify-misses-symptom"
+#define LINT_UNKNOWN_FIELD "unknown-field"
 
 #define LINT_MAX_AGE_DEFAULT "90d"
 

@@ -191,10 +191,16 @@ command_manual(const struct probe *p)
 	return buf_steal(&b);
 }
 
+/* The fields a result of this kind may have beside the common ones. */
+static const char *const command_results[] = {
+	"exit", "signal", "truncated", "stdout", "json", "stderr", NULL,
+};
+
 const struct probe_kind probe_kind_command = {
 	.name = "command",
 	.alias = "shell",
 	.fields = command_fields,
+	.results = command_results,
 	.flags = PROBE_KIND_REMOTE,
 	.prepare = command_prepare,
 	.release = command_release,

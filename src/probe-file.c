@@ -447,10 +447,17 @@ file_manual(const struct probe *p)
 	return buf_steal(&b);
 }
 
+/* The fields a result of this kind may have beside the common ones. */
+static const char *const file_results[] = {
+	"exists", "type", "target", "size", "age", "mode", "uid", "gid",
+	"owner", NULL,
+};
+
 const struct probe_kind probe_kind_file = {
 	.name = "file",
 	.alias = NULL,
 	.fields = file_fields,
+	.results = file_results,
 	.flags = PROBE_KIND_REMOTE,
 	.prepare = file_prepare,
 	.release = file_release,

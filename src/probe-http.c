@@ -745,10 +745,17 @@ http_manual(const struct probe *p)
 	return buf_steal(&b);
 }
 
+/* The fields a result of this kind may have beside the common ones. */
+static const char *const http_results[] = {
+	"status", "url", "headers", "redirect", "body", "body_text",
+	"truncated", NULL,
+};
+
 const struct probe_kind probe_kind_http = {
 	.name = "http",
 	.alias = NULL,
 	.fields = http_fields,
+	.results = http_results,
 	.flags = 0,
 	.prepare = http_prepare,
 	.release = http_release,

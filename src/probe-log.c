@@ -700,10 +700,16 @@ log_manual(const struct probe *p)
 	return buf_steal(&b);
 }
 
+/* The fields a result of this kind may have beside the common ones. */
+static const char *const log_results[] = {
+	"lines", "matches", "last_match", "text", NULL,
+};
+
 const struct probe_kind probe_kind_log = {
 	.name = "log",
 	.alias = NULL,
 	.fields = log_fields,
+	.results = log_results,
 	.flags = PROBE_KIND_REMOTE,
 	.prepare = log_prepare,
 	.release = log_release,

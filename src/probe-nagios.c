@@ -411,10 +411,16 @@ nagios_manual(const struct probe *p)
 	return buf_steal(&b);
 }
 
+/* The fields a result of this kind may have beside the common ones. */
+static const char *const nagios_results[] = {
+	"exit", "signal", "truncated", "output", "long_output", "perf", NULL,
+};
+
 const struct probe_kind probe_kind_nagios = {
 	.name = "nagios",
 	.alias = NULL,
 	.fields = nagios_fields,
+	.results = nagios_results,
 	.flags = PROBE_KIND_REMOTE,
 	.prepare = nagios_prepare,
 	.release = nagios_release,

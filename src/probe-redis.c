@@ -1071,10 +1071,16 @@ redis_manual(const struct probe *p)
 	return buf_steal(&b);
 }
 
+/* The fields a result of this kind may have beside the common ones. */
+static const char *const redis_results[] = {
+	"reply", "text", "json", NULL,
+};
+
 const struct probe_kind probe_kind_redis = {
 	.name = "redis",
 	.alias = NULL,
 	.fields = redis_fields,
+	.results = redis_results,
 	.flags = 0,
 	.prepare = redis_prepare,
 	.release = redis_release,

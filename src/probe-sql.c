@@ -993,10 +993,16 @@ sql_manual(const struct probe *p)
 	return buf_steal(&b);
 }
 
+/* The fields a result of this kind may have beside the common ones. */
+static const char *const sql_results[] = {
+	"rows", "rowcount", "truncated", NULL,
+};
+
 const struct probe_kind probe_kind_sql = {
 	.name = "sql",
 	.alias = NULL,
 	.fields = sql_fields,
+	.results = sql_results,
 	.flags = 0,
 	.prepare = sql_prepare,
 	.release = sql_release,

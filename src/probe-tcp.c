@@ -167,10 +167,16 @@ tcp_manual(const struct probe *p)
 	return buf_steal(&b);
 }
 
+/* The fields a result of this kind may have beside the common ones. */
+static const char *const tcp_results[] = {
+	"connected", NULL,
+};
+
 const struct probe_kind probe_kind_tcp = {
 	.name = "tcp",
 	.alias = NULL,
 	.fields = tcp_fields,
+	.results = tcp_results,
 	.flags = 0,
 	.prepare = tcp_prepare,
 	.release = tcp_release,

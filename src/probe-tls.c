@@ -395,10 +395,16 @@ tls_manual(const struct probe *p)
 	return buf_steal(&b);
 }
 
+/* The fields a result of this kind may have beside the common ones. */
+static const char *const tls_results[] = {
+	"days_left", "subject", "issuer", "not_before", "not_after", NULL,
+};
+
 const struct probe_kind probe_kind_tls = {
 	.name = "tls",
 	.alias = NULL,
 	.fields = tls_fields,
+	.results = tls_results,
 	.flags = 0,
 	.prepare = tls_prepare,
 	.release = tls_release,

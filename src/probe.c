@@ -58,6 +58,28 @@ probe_reason_why(const char *reason, enum probe_state s)
 	return reason;
 }
 
+/* The fields every result has (engine.c, result_new). */
+static const char *const common_results[] = {
+	"id", "layer", "kind", "ok", "state", "reason", "latency",
+	"latency_ms", "checked_at", NULL,
+};
+
+static int
+listed(const char *const *list, const char *name)
+{
+	for (; list != NULL && *list != NULL; list++) {
+		if (strcmp(*list, name) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+int
+probe_result_field(const struct probe_kind *k, const char *name)
+{
+	return listed(common_results, name) || listed(k->results, name);
+}
+
 int
 probe_state_parse(const char *name, enum probe_state *out)
 {

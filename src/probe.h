@@ -27,6 +27,7 @@
 struct expr;
 struct host;
 struct probe;
+struct probe_kind;
 struct probe_run;
 
 enum probe_state {
@@ -45,6 +46,10 @@ const char *probe_state_name(enum probe_state s);
  * itself), else reason itself (NULL stays NULL). For text that names the
  * state already. */
 const char *probe_reason_why(const char *reason, enum probe_state s);
+
+/* probe_result_field: whether a result of kind k may have a field named
+ * name at its top level: one of the common ones or one of k->results. */
+int probe_result_field(const struct probe_kind *k, const char *name);
 
 /* probe_state_parse: the inverse of probe_state_name; -1 when unknown. */
 int probe_state_parse(const char *name, enum probe_state *out);
@@ -81,6 +86,10 @@ struct probe_kind {
 	const char *alias;	/* another key selecting it ("shell"), or NULL */
 	const struct field_spec *fields;	/* the kind's own keys, the kind
 						 * key(s) included; {NULL}-ended */
+	/* The fields its results may have beside the common ones (id, layer,
+	 * kind, ok, state, reason, latency, latency_ms, checked_at): what
+	 * finish() writes. NULL-ended. */
+	const char *const *results;
 	unsigned flags;
 	/* Load time: validate p->params and compile them into p->priv.
 	 * 0, or -1 with *cause (heap) and optionally p->err_field set to the

@@ -31,9 +31,56 @@ fail() {
 
 # run ARGS...: runs triage with stdout in $T/out, stderr in $T/err, and
 # the exit status in $RC.
+#
+# The fields of every probe result a run prints as JSON are noted (kind and
+# key), and finish checks that `triage lint` knows each as a field of its
+# kind: what lint's unknown-field check takes for a typo must be no field a
+# kind writes.
 run() {
 	"$TRIAGE" "$@" >"$T/out" 2>"$T/err"
 	RC=$?
+	jq -r '.probes[]? | .kind as $k | keys[] | "\($k) \(.)"' "$T/out" \
+	    >>"$T/fields.seen" 2>/dev/null
+	return 0
+}
+
+# A probe of each kind, with what lint needs to load it.
+fields_probe() {
+	case $1 in
+	http) echo 'http: "http://127.0.0.1:1/"' ;;
+	tcp) echo 'tcp: "127.0.0.1:1"' ;;
+	tls) echo 'tls: "127.0.0.1:1"' ;;
+	command) echo 'command: ["true"]' ;;
+	nagios) echo 'nagios: ["true"]' ;;
+	file) echo 'file: /' ;;
+	log) echo 'log: /dev/null' ;;
+	sql) echo 'sql: "postgres://u@127.0.0.1:1/d", query: "select 1"' ;;
+	redis) echo 'redis: "redis://127.0.0.1:1", command: [PING]' ;;
+	*) echo "unknown: $1" ;;
+	esac
+}
+
+# Lints a runbook whose probes read every field noted by run.
+check_fields_seen() {
+	local kind keys
+	[ -s "$T/fields.seen" ] || return 0
+	{
+		echo "runbook: fields-seen"
+		echo "probes:"
+		sort -u "$T/fields.seen" | awk '
+		    $1 != k { if (k != "") print ""; k = $1; printf "%s", k }
+		    { printf " %s", $2 } END { print "" }' |
+		while read -r kind keys; do
+			printf '  f_%s: { %s, expect: [' "$kind" "$(fields_probe "$kind")"
+			printf '"exists(%s)", ' $keys
+			printf 'ok] }\n'
+		done
+	} >"$T/fields.yaml"
+	"$TRIAGE" lint -f "$T/fields.yaml" >"$T/fields.out" 2>&1
+	if [ $? -gt 1 ] || grep -q 'unknown-field' "$T/fields.out"; then
+		fail "a field a kind writes is unknown to lint"
+		sed 's/^/  | /' "$T/fields.out" | head -20 >&2
+	else pass; fi
 }
 
 # expect_rc N DESC
@@ -106,6 +153,7 @@ until_ok() {
 }
 
 finish() {
+	check_fields_seen
 	echo "$(basename "$0"): $PASSED passed, $FAILED failed"
 	[ "$FAILED" -eq 0 ]
 }

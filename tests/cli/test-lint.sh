@@ -35,7 +35,7 @@ done
 # position.
 for code in unreachable-node unreachable-failure unused-probe no-verify \
     dangerous-without-guard stale future-verified contradiction \
-    fix-without-evidence verify-misses-symptom; do
+    fix-without-evidence verify-misses-symptom unknown-field; do
 	expect_in "tests/data/lint/$code.out" "[$code]" "$code.yaml triggers $code"
 	grep -Eq "^triage: tests/data/lint/$code\.yaml:[0-9]+:[0-9]+: (warning|error): .* \[$code\]$" \
 		"tests/data/lint/$code.out" && pass || fail "$code has FILE:LINE:COL"
@@ -44,7 +44,7 @@ expect_in tests/data/lint/clean.out "clean.yaml: no findings" "clean runbook"
 # ... and a section in docs/lint.md.
 for code in unreachable-node unreachable-failure unused-probe no-verify \
     dangerous-without-guard stale future-verified contradiction \
-    fix-without-evidence verify-misses-symptom; do
+    fix-without-evidence verify-misses-symptom unknown-field; do
 	expect_in docs/lint.md "### \`$code\`" "docs/lint.md documents $code"
 done
 
