@@ -323,7 +323,13 @@ on_probe_changed(void *arg, size_t i, const struct watch_probe *wp,
 	const char *reason = probe_reason_why(json_string_value(
 	    json_object_get(wp->result, "reason")), wp->hard);
 
-	if (wp->hard != from)
+	/* Before its first result a probe counts as ok, which it never
+	 * was: the first result is not a change from it. */
+	if (wp->hard != from && wp->nresults == 1)
+		logf_("%s: first result %s%s%s", d->rb->probes[i].id,
+		    probe_state_name(wp->hard), reason != NULL ? ": " : "",
+		    reason != NULL ? reason : "");
+	else if (wp->hard != from)
 		logf_("%s: %s -> %s%s%s", d->rb->probes[i].id,
 		    probe_state_name(from), probe_state_name(wp->hard),
 		    reason != NULL ? ": " : "", reason != NULL ? reason : "");

@@ -276,6 +276,7 @@ watch_result(struct watch *w, size_t i, json_t *result, double lag,
 		w->dirty = 1;
 	json_decref(wp->result);
 	wp->result = result;
+	wp->nresults++;
 	at = json_string_value(json_object_get(result, "checked_at"));
 	if (at == NULL || time_parse_iso8601(at, &wp->checked) != 0)
 		wp->checked = now;

@@ -25,6 +25,7 @@ struct runbook;
 
 struct watch_probe {
 	json_t *result;		/* the last result, or NULL before one */
+	uint64_t nresults;	/* results so far */
 	json_t *hard_result;	/* the last result in the hard state */
 	enum probe_state state;	/* of the last result: the SOFT state */
 	enum probe_state hard;	/* the HARD state; ok before any result */

@@ -29,9 +29,13 @@ health_ok() {
 	if [ "$code" = 200 ]; then pass; else fail "$1: /health gave '$code'"; fi
 }
 health_ok "at start"
-# The log says a skip once: the reason already starts with "skipped:".
-until_ok 10 grep -q "after: ok -> skipped: needs self$" "$T/daemon.log" &&
+# The log says a skip once: the reason already starts with "skipped:". A
+# first result is no change from the ok a probe counts as before one.
+until_ok 10 grep -q "after: first result skipped: needs self$" "$T/daemon.log" &&
 	pass || fail "the skip is logged with its reason"
+until_ok 10 grep -q "self: first result critical: connection_refused$" "$T/daemon.log" &&
+	pass || fail "a first result is logged as such"
+expect_not_in "$T/daemon.log" "ok -> " "a first result is not a change from ok"
 expect_not_in "$T/daemon.log" "skipped: skipped" "the skip is not said twice"
 
 # ---- slowloris: 200 connections from 4 addresses trickling a header byte a
