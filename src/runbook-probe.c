@@ -469,13 +469,17 @@ probe_common(struct loader *ld, struct probe *p, struct step *st,
 	}
 }
 
-static void
+/* Reports key as unknown in p, with the key it was probably meant to be.
+ * Returns 1 when that may be one of the kind's own keys (or p has no
+ * kind): then the kind's keys are not all there to judge. */
+static int
 probe_unknown_key(struct loader *ld, const struct probe *p,
     const struct ynode *key, const char *const *common, const char *ctx)
 {
 	const struct field_spec *f;
 	struct suggest sg;
 	size_t i;
+	int kinds_key;
 
 	ld_suggest_init(&sg, key->text, 1);
 	ld_suggest_add_list(&sg, common);
@@ -490,8 +494,11 @@ probe_unknown_key(struct loader *ld, const struct probe *p,
 				ld_suggest_add(&sg, f->name);
 		}
 	}
+	kinds_key = p->kind == NULL || (sg.best != NULL &&
+	    kind_field(p->kind, sg.best) != NULL);
 	ld_error(ld, key->pos, ld_suggest_hint(&sg, "allowed here: ", NULL),
 	    "unknown key \"%s\" in %s", key->text, ctx);
+	return kinds_key;
 }
 
 /* The place in pn->neg of key's value, or -1. */
@@ -524,7 +531,8 @@ key_listed(const char *const *list, size_t n, const char *key)
  * probe_prepare: hands p to its kind's prepare(), which validates and
  * compiles its parameters. errors is ld->nerrors from before p was loaded,
  * plus the errors in the keys every probe has (timeout, layer, needs...),
- * which do not touch what the kind reads.
+ * in keys a step may not have and in unknown keys unlike any of the kind's,
+ * none of which touch what the kind reads.
  *
  * The rule for unset environment variables: every probe is prepared,
  * whatever the environment, so that a runbook loads or fails the same
@@ -535,8 +543,9 @@ key_listed(const char *const *list, size_t n, const char *key)
  * runbook's, and is dropped: the probe keeps no compiled form and never
  * runs. An error about any other key, or about no key, stands.
  *
- * A probe with errors in its kind's keys or in unknown keys (a misspelled
- * kind key) is not the kind's to judge (some of its keys are missing),
+ * A probe with errors in its kind's keys or with an unknown key that may
+ * be one of them misspelled ("did you mean" names a key of the kind) is not
+ * the kind's to judge (some of its keys are missing),
  * except for its whole numbers below 0: only the kind
  * knows their real range (`last:` is 1 or more), so prepare() is asked,
  * and what it says about anything else, or compiles, is dropped. A number
@@ -628,14 +637,23 @@ probe_load(struct loader *ld, struct probe *p, struct step *st,
 			/* a second kind, reported by probe_find_kind */
 		} else if (role != ROLE_PROBE && (strcmp(key, "expect") == 0 ||
 		    strcmp(key, "warn") == 0 || strcmp(key, "needs") == 0)) {
+			/* Not the kind's keys: it still judges its own. */
+			before = ld->nerrors;
 			ld_error(ld, e->key->pos, xstrdup("a step just runs; "
 			    "checks belong in probes"),
 			    "%s is not allowed in a step", key);
+			errors += ld->nerrors - before;
 		} else if (ld_str_find(fix_step_keys, key) != NULL) {
+			before = ld->nerrors;
 			ld_error(ld, e->key->pos, NULL, "%s is only allowed in "
 			    "fix and on_failure steps", key);
+			errors += ld->nerrors - before;
 		} else {
-			probe_unknown_key(ld, p, e->key, common, ctx);
+			before = ld->nerrors;
+			/* A key unlike any of the kind's leaves them whole:
+			 * the kind still judges them. */
+			if (!probe_unknown_key(ld, p, e->key, common, ctx))
+				errors += ld->nerrors - before;
 			unknown++;
 		}
 	}
