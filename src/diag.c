@@ -1,12 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /* Diagnostics: FILE:LINE:COL messages with the source line and a caret. */
+#define _GNU_SOURCE
+
 #include "diag.h"
 
+#include <locale.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <wchar.h>
 
 #include "util/buf.h"
+#include "util/utf8.h"
 
 #define DIAG_TABSTOP 8
 
@@ -160,27 +165,61 @@ diags_sort(struct diags *d)
 	}
 }
 
+/* The columns a terminal gives the character at s (len bytes of valid
+ * UTF-8, len >= 1), by the C library's tables in the C.UTF-8 locale: 2
+ * for CJK and most emoji, 0 for combining marks, else 1 (also where the
+ * locale is missing). diags_print runs on one thread. */
+static int
+char_width(const char *s, size_t len)
+{
+	static locale_t utf8;
+	static int tried;
+	mbstate_t st;
+	locale_t old;
+	wchar_t wc;
+	int w = 1;
+
+	if (len == 1)
+		return 1;
+	if (!tried) {
+		tried = 1;
+		utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+	}
+	if (utf8 == (locale_t)0)
+		return 1;
+	old = uselocale(utf8);
+	memset(&st, 0, sizeof(st));
+	if (mbrtowc(&wc, s, len, &st) == len)
+		w = wcwidth(wc);
+	uselocale(old);
+	return w >= 0 ? w : 1;
+}
+
 /* Prints line with tabs expanded; returns the display width of its first
- * upto bytes (UTF-8 continuation bytes take no width), for the caret. */
+ * upto bytes, for the caret. */
 static size_t
 print_expanded(FILE *out, const char *line, size_t upto)
 {
-	size_t i, width = 0, caret = 0;
+	size_t i, n, width = 0, caret = 0;
+	int k;
 
-	for (i = 0; line[i] != '\0'; i++) {
+	for (i = 0; line[i] != '\0'; i += n) {
 		unsigned char c = (unsigned char)line[i];
 
-		if (i == upto)
+		if (i <= upto)
 			caret = width;
+		n = 1;
 		if (c == '\t') {
 			do
 				fputc(' ', out);
 			while (++width % DIAG_TABSTOP != 0);
 			continue;
 		}
-		fputc(c, out);
-		if ((c & 0xc0) != 0x80)
-			width++;
+		k = utf8_seq_len((const unsigned char *)line + i,
+		    strlen(line + i));
+		n = k > 0 ? (size_t)k : 1;
+		fwrite(line + i, 1, n, out);
+		width += k > 1 ? (size_t)char_width(line + i, n) : 1;
 	}
 	if (i <= upto)
 		caret = width + (upto - i);

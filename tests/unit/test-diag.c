@@ -104,6 +104,30 @@ test_print_tabs_and_utf8(void **state)
 }
 
 static void
+test_print_wide_and_combining(void **state)
+{
+	/* CJK and emoji take two columns on a terminal, a combining mark
+	 * none: the caret under "x" counts what is shown, not bytes or code
+	 * points. */
+	const char *src = "a: \xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x98\x80 "
+	    "e\xcc\x81 x";
+	struct srcpos x = { "f", 1, 20 };
+	struct diags d;
+	char *out;
+
+	(void)state;
+	diags_init(&d);
+	diags_add(&d, DIAG_ERROR, x, src, NULL, "x");
+	out = printed(&d);
+	assert_string_equal(out,
+	    "triage: f:1:20: error: x\n"
+	    "    a: \xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x98\x80 e\xcc\x81 x\n"
+	    "                 ^\n");
+	free(out);
+	diags_dispose(&d);
+}
+
+static void
 test_print_without_position(void **state)
 {
 	struct srcpos none = { "dir", 0, 0 }, line = { "f", 2, 0 };
@@ -177,6 +201,7 @@ main(void)
 		cmocka_unit_test(test_print_format),
 		cmocka_unit_test(test_print_warning_without_hint),
 		cmocka_unit_test(test_print_tabs_and_utf8),
+		cmocka_unit_test(test_print_wide_and_combining),
 		cmocka_unit_test(test_print_without_position),
 		cmocka_unit_test(test_sort_is_stable),
 		cmocka_unit_test(test_many),
