@@ -135,10 +135,21 @@ diags_set_code(struct diags *d, const char *code)
 	d->v[d->n - 1].code = xstrdup(code);
 }
 
+void
+diags_set_last(struct diags *d)
+{
+	if (d->n > 0)
+		d->v[d->n - 1].last = 1;
+}
+
 static int
 diag_cmp(const struct diag *a, const struct diag *b)
 {
-	int c = strcmp(a->file, b->file);
+	int c;
+
+	if (a->last != b->last)
+		return a->last ? 1 : -1;
+	c = strcmp(a->file, b->file);
 
 	if (c != 0)
 		return c;

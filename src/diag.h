@@ -29,6 +29,9 @@ struct diag {
 	char *source_line;	/* NULL or the text of the offending line */
 	char *code;		/* NULL, or the stable name of a lint finding
 				 * ("stale"), printed as " [stale]" */
+	int last;		/* sorts after every other diagnostic: a
+				 * note about the list ("5 more errors not
+				 * shown"); see diags_set_last */
 };
 
 struct diags {
@@ -54,7 +57,11 @@ void diags_add(struct diags *d, enum diag_level level, struct srcpos pos,
  * code); a no-op on an empty list. */
 void diags_set_code(struct diags *d, const char *code);
 
-/* diags_sort: orders the list by file, line, column (stable). */
+/* diags_set_last: the last diagnostic added stays last when sorted. */
+void diags_set_last(struct diags *d);
+
+/* diags_sort: orders the list by file, line, column (stable); one marked
+ * with diags_set_last stays last. */
 void diags_sort(struct diags *d);
 
 /* diags_print: "triage: FILE:LINE:COL: error: message", then the source

@@ -1793,14 +1793,18 @@ expr_term_refs(const struct expr *e, size_t i,
 
 /* Explaining: values as compact JSON, shortened for a one-line reason. */
 
-/* The shortest text that reads back as x, as --json shows it ("29.9996",
- * "200", "0.0001234"; "1e+15" and "1e-07" outside fixed notation's
- * range): a reason must not show 29.9996 as 30 beside "expected n > 30". */
+/* x as --json has it (9 significant digits, JSON_REAL_PRECISION in
+ * util/jsonout.h), in the shortest text that reads back as that number:
+ * "29.9996", "200", "0.0001234"; "1e+15" and "1e-07" outside fixed
+ * notation's range. A reason must not show 29.9996 as 30 beside "expected
+ * n > 30", nor digits --json does not have. */
 static void
 format_real(double x, char *out, size_t n)
 {
 	int prec;
 
+	snprintf(out, n, "%.9g", x);
+	x = strtod(out, NULL);
 	if (x == 0)
 		x = 0;	/* no "-0" */
 	if (fabs(x) >= 1e-4 && fabs(x) < 1e15) {

@@ -327,6 +327,7 @@ diags_tidy(struct loader *ld, size_t first)
 		diags_add(d, DIAG_ERROR, (struct srcpos){ ld->rb->files[0].path,
 		    0, 0 }, NULL, NULL, "%zu more errors not shown",
 		    ld->nerrors - RUNBOOK_ERRORS_MAX);
+		diags_set_last(d);
 		/* The line is not an error of its own; those it counts
 		 * are. */
 		d->errors += ld->nerrors - RUNBOOK_ERRORS_MAX - 1;

@@ -43,7 +43,8 @@ static const char root_json[] =
     "\"long\": \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\","
     "\"reals\": [0.21300000000000001, 1234.5678, 200.0, 0.0001234, -0.5],"
-    "\"near\": 29.9996, \"tiny\": 1e-7, \"vast\": 2e15"
+    "\"near\": 29.9996, \"tiny\": 1e-7, \"vast\": 2e15,"
+    "\"fine\": 0.0038659620004182216"
     "}";
 
 static int
@@ -765,14 +766,15 @@ test_explain(void **state)
 	X("age(upper) < 30s", "\"HeLLo \u00c9A\"");
 	X("ts_s > 0 && age(ts_s) < 30s && status > 0",
 	    "ts_s=1795451400 (1m ago), status=200");
-	/* Reals as the shortest text that reads back the same: never
-	 * rounded into a number they are not. */
+	/* Reals as --json has them (9 significant digits), in the
+	 * shortest text: never rounded into a number they are not. */
 	X("reals == 1",
-	    "[0.21300000000000002,1234.5678,200,0.0001234,-0.5]");
+	    "[0.213,1234.5678,200,0.0001234,-0.5]");
 	X("near > 30", "29.9996");
+	X("fine > 1", "0.003865962");
 	X("tiny > 1 || vast < 1", "tiny=1e-07, vast=2e+15");
 	X("reals[0] > 1 || edge-up.ok || missing",
-	    "reals[0]=0.21300000000000002, edge-up.ok=false, missing=nothing");
+	    "reals[0]=0.213, edge-up.ok=false, missing=nothing");
 	X("long == \"\"", "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...\"");
 
