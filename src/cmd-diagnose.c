@@ -41,6 +41,9 @@ const struct cmd_entry cmd_diagnose_entry = {
 	    "its evidence and the fix plan",
 	.options = diagnose_options,
 	.exec = cmd_diagnose_exec,
+	.exit_help = "0 healthy, 1 a probe is not ok and no failure mode "
+	    "matched, 2 a failure mode matched, 3 a usage error, a runbook "
+	    "that does not load, or an interrupted run.",
 };
 
 /* The failure mode named id. The ids come from triage_diagnose, which

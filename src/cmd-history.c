@@ -38,6 +38,7 @@ const struct cmd_entry cmd_history_entry = {
 	.exec = cmd_history_exec,
 	.exit_help = "0 ok (also: nothing recorded, or no store yet); 3 a "
 	    "usage or store error.",
+	.no_runbook = 1,
 };
 
 /* --since: a duration back from now, or an ISO-8601 time. -1 after

@@ -41,6 +41,7 @@ const struct cmd_entry cmd_incidents_entry = {
 	.exec = cmd_incidents_exec,
 	.exit_help = "0 ok (also: no store yet); 2 show: no such incident, "
 	    "verify: the hash chain is broken; 3 a usage or store error.",
+	.no_runbook = 1,
 };
 
 enum sub {

@@ -26,6 +26,8 @@ const struct cmd_entry cmd_render_entry = {
 	    "mermaid flowchart) or HTML",
 	.options = render_options,
 	.exec = cmd_render_exec,
+	.exit_help = "0 printed; 3 a usage error, a runbook that does not "
+	    "load, or output that could not be written.",
 };
 
 /* Now, or $SOURCE_DATE_EPOCH for a reproducible page (it only moves the

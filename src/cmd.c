@@ -209,12 +209,16 @@ cmd_dispose(struct cmd_ctx *ctx)
 	free(ctx->args);
 }
 
+/* Prints the options of s; without_runbook leaves out -f and --builtin. */
 static void
-print_options(const struct option_spec *s, FILE *out)
+print_options(const struct option_spec *s, int without_runbook, FILE *out)
 {
 	for (; s->name != NULL; s++) {
 		char left[64];
 
+		if (without_runbook && (strcmp(s->name, "file") == 0 ||
+		    strcmp(s->name, "builtin") == 0))
+			continue;
 		snprintf(left, sizeof(left), "%c%c%c --%s%s%s",
 		    s->short_name ? '-' : ' ', s->short_name ? s->short_name :
 		    ' ', s->short_name ? ',' : ' ', s->name,
@@ -233,10 +237,10 @@ cmd_usage(const struct cmd_entry *cmd, FILE *out)
 	    cmd->args ? " " : "", cmd->args ? cmd->args : "", cmd->summary);
 	if (cmd->options != NULL && cmd->options->name != NULL) {
 		fprintf(out, "\noptions:\n");
-		print_options(cmd->options, out);
+		print_options(cmd->options, 0, out);
 	}
 	fprintf(out, "\ncommon options:\n");
-	print_options(common_options, out);
+	print_options(common_options, cmd->no_runbook, out);
 	fprintf(out, "\nexit status: %s\nSee triage(1).\n",
 	    cmd->exit_help != NULL ? cmd->exit_help : "0 ok, 1 warning, 2 "
 	    "critical, 3 unknown or a usage or runbook error.");

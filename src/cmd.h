@@ -40,6 +40,9 @@ struct cmd_entry {
 	/* The exit status line of --help; NULL: the monitoring-plugins
 	 * codes every probing command uses. */
 	const char *exit_help;
+	/* 1: reads the store, not a runbook: --help leaves out -f and
+	 * --builtin (which the command refuses). */
+	int no_runbook;
 };
 
 #define CMD_MAX_OPTIONS 32
