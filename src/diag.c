@@ -211,10 +211,10 @@ char_width(const char *s, size_t len)
 static size_t
 print_expanded(FILE *out, const char *line, size_t upto)
 {
-	size_t i, n, width = 0, caret = 0;
+	size_t i, n, len = strlen(line), width = 0, caret = 0;
 	int k;
 
-	for (i = 0; line[i] != '\0'; i += n) {
+	for (i = 0; i < len; i += n) {
 		unsigned char c = (unsigned char)line[i];
 
 		if (i <= upto)
@@ -226,8 +226,7 @@ print_expanded(FILE *out, const char *line, size_t upto)
 			while (++width % DIAG_TABSTOP != 0);
 			continue;
 		}
-		k = utf8_seq_len((const unsigned char *)line + i,
-		    strlen(line + i));
+		k = utf8_seq_len((const unsigned char *)line + i, len - i);
 		n = k > 0 ? (size_t)k : 1;
 		fwrite(line + i, 1, n, out);
 		width += k > 1 ? (size_t)char_width(line + i, n) : 1;
