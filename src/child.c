@@ -469,12 +469,8 @@ child_probe_cancel(struct probe_run *run)
 		return;
 	if (r->started) {
 		child_cancel(&r->sp);
-		if (r->sp.proc.stuck != 0) {
-			char *why = proc_stuck_text(r->sp.proc.stuck);
-
-			probe_run_error(run, "%s", why);
-			free(why);
-		}
+		if (r->sp.proc.stuck != 0)
+			probe_run_error(run, "%s", r->sp.proc.stuck_why);
 	}
 	remote_session_close(&r->rs);
 }

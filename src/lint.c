@@ -1315,45 +1315,35 @@ field_read(void *arg, const char *name)
 
 /* A probe's expect and warn read its own result: a root name that is no
  * field of its kind is a typo that leaves the condition false for good
- * (`stauts == 200` fails with `got nothing`). at_top: p is under
- * `probes:`, so each condition can be located, else p's own position. */
+ * (`stauts == 200` fails with `got nothing`). */
 static void
-check_fields_of(struct lint *l, const struct probe *p, int at_top)
+check_fields_of(struct lint *l, const struct probe *p)
 {
 	struct field_walk w = { l, p, NULL, p->pos };
-	const char *keys[] = { "probes", p->id, NULL };
-	size_t i, k;
+	size_t i;
 
 	if (p->kind == NULL)
 		return;
-	for (i = 0; i < p->nexpect + p->nwarn; i++) {
-		int is_warn = i >= p->nexpect;
-
-		k = is_warn ? i - p->nexpect : i;
-		w.key = is_warn ? "warn" : "expect";
-		keys[2] = w.key;
-		w.pos = at_top ? locate(&l->loc, p->pos, keys, 3, (long)k) :
-		    p->pos;
-		expr_refs(is_warn ? p->warn[k] : p->expect[k], field_read, &w);
+	w.key = "expect";
+	for (i = 0; i < p->nexpect; i++) {
+		w.pos = p->expect_pos[i];
+		expr_refs(p->expect[i], field_read, &w);
+	}
+	w.key = "warn";
+	for (i = 0; i < p->nwarn; i++) {
+		w.pos = p->warn_pos[i];
+		expr_refs(p->warn[i], field_read, &w);
 	}
 }
 
+/* Only probes have expect and warn (steps cannot). */
 static void
 check_fields(struct lint *l)
 {
-	const struct runbook *rb = l->rb;
-	size_t i, j;
+	size_t i;
 
-	for (i = 0; i < rb->nprobes; i++)
-		check_fields_of(l, &rb->probes[i], 1);
-	for (i = 0; i < rb->nfailures; i++) {
-		const struct failure *f = &rb->failures[i];
-
-		for (j = 0; j < f->nfix; j++)
-			check_fields_of(l, &f->fix[j].probe, 0);
-		for (j = 0; j < f->non_failure; j++)
-			check_fields_of(l, &f->on_failure[j].probe, 0);
-	}
+	for (i = 0; i < l->rb->nprobes; i++)
+		check_fields_of(l, &l->rb->probes[i]);
 }
 
 void

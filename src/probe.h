@@ -130,8 +130,10 @@ struct probe {
 	int retries;		/* default 1 (watch) */
 	enum probe_state severity;	/* for a failed expect; CRITICAL */
 	struct expr **expect;	/* all must hold; NULL: the kind's verdict */
+	struct srcpos *expect_pos;	/* of each, for lint */
 	size_t nexpect;
 	struct expr **warn;	/* any holds -> warning */
+	struct srcpos *warn_pos;
 	size_t nwarn;
 	char **needs;		/* probe ids */
 	size_t nneeds;

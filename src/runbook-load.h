@@ -185,10 +185,11 @@ struct expr *ld_condition(struct loader *ld, const struct ynode *n,
     const char *key, const char *ctx, char **missing, int probe_roots);
 
 /* ld_conditions: a condition or a list of them into *out (heap, *nout of
- * them; NULL when none loaded). */
+ * them; NULL when none loaded), and, when pos is not NULL, the position of
+ * each into *pos (heap, as many). */
 void ld_conditions(struct loader *ld, struct ynode *v, const char *key,
     const char *ctx, char **missing, int probe_roots, struct expr ***out,
-    size_t *nout);
+    struct srcpos **pos, size_t *nout);
 
 /*
  * runbook-probe.c: probes and steps.

@@ -455,10 +455,10 @@ probe_common(struct loader *ld, struct probe *p, struct step *st,
 		probe_on(ld, p, v, ctx);
 	} else if (strcmp(key, "expect") == 0) {
 		ld_conditions(ld, v, key, ctx, &p->missing_env, 0, &p->expect,
-		    &p->nexpect);
+		    &p->expect_pos, &p->nexpect);
 	} else if (strcmp(key, "warn") == 0) {
 		ld_conditions(ld, v, key, ctx, &p->missing_env, 0, &p->warn,
-		    &p->nwarn);
+		    &p->warn_pos, &p->nwarn);
 	} else if (strcmp(key, "requires") == 0) {
 		probe_requires(ld, p, v, ctx);
 	} else if (strcmp(key, "dangerous") == 0) {

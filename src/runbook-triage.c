@@ -268,7 +268,7 @@ failure_load(struct loader *ld, struct failure *f, const struct ynode *body)
 		    "missing required key \"when\" in %s", ctx);
 	if ((v = ymap_get(body, "guard")) != NULL)
 		ld_conditions(ld, v, "guard", ctx, NULL, 1, &f->guard,
-		    &f->nguard);
+		    NULL, &f->nguard);
 	if ((v = ymap_get(body, "evidence")) != NULL)
 		ld_steps_load(ld, v, f->id, ctx, "evidence", ROLE_EVIDENCE,
 		    f->layer, &f->evidence, &f->nevidence);

@@ -609,7 +609,7 @@ ld_condition(struct loader *ld, const struct ynode *n, const char *key,
 void
 ld_conditions(struct loader *ld, struct ynode *v, const char *key,
     const char *ctx, char **missing, int probe_roots, struct expr ***out,
-    size_t *nout)
+    struct srcpos **pos, size_t *nout)
 {
 	struct ynode **items;
 	struct expr *e;
@@ -622,14 +622,23 @@ ld_conditions(struct loader *ld, struct ynode *v, const char *key,
 	}
 	items = ynode_list(&v, &n);
 	*out = xcalloc(n, sizeof(**out));
+	if (pos != NULL)
+		*pos = xcalloc(n, sizeof(**pos));
 	for (i = 0; i < n; i++) {
 		e = ld_condition(ld, items[i], key, ctx, missing, probe_roots);
-		if (e != NULL)
-			(*out)[(*nout)++] = e;
+		if (e == NULL)
+			continue;
+		if (pos != NULL)
+			(*pos)[*nout] = items[i]->pos;
+		(*out)[(*nout)++] = e;
 	}
 	if (*nout == 0) {
 		free(*out);
 		*out = NULL;
+		if (pos != NULL) {
+			free(*pos);
+			*pos = NULL;
+		}
 	}
 }
 

@@ -585,9 +585,11 @@ probe_dispose(struct probe *p)
 	for (i = 0; i < p->nexpect; i++)
 		expr_free(p->expect[i]);
 	free(p->expect);
+	free(p->expect_pos);
 	for (i = 0; i < p->nwarn; i++)
 		expr_free(p->warn[i]);
 	free(p->warn);
+	free(p->warn_pos);
 	for (i = 0; i < p->nneeds; i++)
 		free(p->needs[i]);
 	free(p->needs);

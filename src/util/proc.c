@@ -575,6 +575,58 @@ group_to_dying(pid_t pgid)
 	return first;
 }
 
+/* The first line of /proc/PID/NAME into buf (n bytes), "" when none. */
+static void
+read_proc_line(pid_t pid, const char *name, char *buf, size_t n)
+{
+	char path[64];
+	ssize_t len;
+	int fd;
+
+	buf[0] = '\0';
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	len = read(fd, buf, n - 1);
+	close(fd);
+	buf[len > 0 ? len : 0] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+}
+
+/* Writes into p->stuck_why what /proc says of p->stuck, which has not died
+ * since SIGKILL: in uninterruptible sleep (state D), where in the kernel it
+ * waits; else that it is still exiting (a large address space to free). */
+static void
+describe_stuck(struct proc *p)
+{
+	char comm[64], wchan[128], stat[512], who[96], at[136];
+	const char *hint = "a hung mount or device?", *paren;
+
+	read_proc_line(p->stuck, "comm", comm, sizeof(comm));
+	read_proc_line(p->stuck, "wchan", wchan, sizeof(wchan));
+	read_proc_line(p->stuck, "stat", stat, sizeof(stat));
+	if (comm[0] != '\0')
+		snprintf(who, sizeof(who), "%s (pid %d)", comm, (int)p->stuck);
+	else
+		snprintf(who, sizeof(who), "pid %d", (int)p->stuck);
+	/* "PID (COMM) STATE ...": COMM may hold ") ". */
+	paren = strrchr(stat, ')');
+	if (paren == NULL || paren[1] != ' ' || paren[2] != 'D') {
+		snprintf(p->stuck_why, sizeof(p->stuck_why), "%s had not "
+		    "exited %d ms after SIGKILL", who, PROC_KILL_WAIT_MS);
+		return;
+	}
+	/* "0" where the kernel does not say (kptr_restrict). */
+	at[0] = '\0';
+	if (wchan[0] != '\0' && strcmp(wchan, "0") != 0)
+		snprintf(at, sizeof(at), " at %s", wchan);
+	if (strcmp(wchan, "__refrigerator") == 0)
+		hint = "its cgroup is frozen";
+	snprintf(p->stuck_why, sizeof(p->stuck_why), "%s survived SIGKILL, "
+	    "waiting in the kernel%s (%s)", who, at, hint);
+}
+
 void
 proc_kill(struct proc *p)
 {
@@ -599,6 +651,7 @@ proc_kill(struct proc *p)
 		/* Still ours and pinning the group: the rest of the group
 		 * goes with it in a later sweep. */
 		p->stuck = p->pid;
+		describe_stuck(p);
 	} else {
 		if (r == p->pid && !p->exited)
 			record_status(p, status);
@@ -607,8 +660,8 @@ proc_kill(struct proc *p)
 		 * among them were re-parented to us (the subreaper). */
 		while ((r = reap_until(-p->pid, -1, deadline, &status)) > 0)
 			;
-		if (r == 0)
-			p->stuck = group_to_dying(p->pid);
+		if (r == 0 && (p->stuck = group_to_dying(p->pid)) != 0)
+			describe_stuck(p);
 	}
 	/* What left the group (setsid, `timeout`, a shell's job control)
 	 * and lost its parent with it is ours now too. */
@@ -690,47 +743,6 @@ proc_close(struct proc *p)
 	close_fd(&p->out_fd);
 	close_fd(&p->err_fd);
 	close_fd(&p->pidfd);
-}
-
-/* The first line of /proc/PID/NAME into buf (n bytes), "" when none. */
-static void
-read_proc_line(pid_t pid, const char *name, char *buf, size_t n)
-{
-	char path[64];
-	ssize_t len;
-	int fd;
-
-	buf[0] = '\0';
-	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	len = read(fd, buf, n - 1);
-	close(fd);
-	buf[len > 0 ? len : 0] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-}
-
-char *
-proc_stuck_text(pid_t pid)
-{
-	char comm[64], wchan[128], who[96], at[136];
-	const char *hint = "a hung mount or device?";
-
-	read_proc_line(pid, "comm", comm, sizeof(comm));
-	read_proc_line(pid, "wchan", wchan, sizeof(wchan));
-	if (comm[0] != '\0')
-		snprintf(who, sizeof(who), "%s (pid %d)", comm, (int)pid);
-	else
-		snprintf(who, sizeof(who), "pid %d", (int)pid);
-	/* "0" where the kernel does not say (kptr_restrict, not asleep). */
-	at[0] = '\0';
-	if (wchan[0] != '\0' && strcmp(wchan, "0") != 0)
-		snprintf(at, sizeof(at), " at %s", wchan);
-	if (strcmp(wchan, "__refrigerator") == 0)
-		hint = "its cgroup is frozen";
-	return xasprintf("%s survived SIGKILL, waiting in the kernel%s (%s)",
-	    who, at, hint);
 }
 
 const char *

@@ -25,6 +25,11 @@ struct proc {
 				 * or another) that SIGKILL had not ended
 				 * when proc_kill stopped waiting: stuck in
 				 * the kernel; a later sweep reaps it */
+	/* When stuck: what /proc said of it then, "df (pid 4242) survived
+	 * SIGKILL, waiting in the kernel at rpc_wait_bit_killable (a hung
+	 * mount or device?)", or "... had not exited 250 ms after SIGKILL"
+	 * when it was not in uninterruptible sleep. */
+	char stuck_why[224];
 	int exit_code;		/* its exit code, or -1 when killed */
 	int signal;		/* the signal that killed it, or 0 */
 };
@@ -108,12 +113,6 @@ void proc_keep_strays(void);
 /* proc_close: closes the pipes (stdin's too) and the pidfd that are still
  * open and sets them to -1. Does not kill: call proc_kill first. */
 void proc_close(struct proc *p);
-
-/* proc_stuck_text: a sentence naming pid, a process proc_kill found stuck
- * (p->stuck), and where in the kernel it waits, from /proc: "df (pid 4242)
- * survived SIGKILL, waiting in the kernel at rpc_wait_bit_killable (a hung
- * mount or device?)". Heap string. */
-char *proc_stuck_text(pid_t pid);
 
 /* proc_signal_name: "SIGKILL" for SIGKILL, "SIG42" when it has no name;
  * written into buf (n bytes, 16 is enough); returns buf. */
