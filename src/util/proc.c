@@ -600,7 +600,7 @@ read_proc_line(pid_t pid, const char *name, char *buf, size_t n)
 static void
 describe_stuck(struct proc *p)
 {
-	char comm[64], wchan[128], stat[512], who[96], at[136];
+	char comm[32], wchan[64], stat[512], who[64], at[72];
 	const char *hint = "a hung mount or device?", *paren;
 
 	read_proc_line(p->stuck, "comm", comm, sizeof(comm));

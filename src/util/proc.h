@@ -29,7 +29,7 @@ struct proc {
 	 * SIGKILL, waiting in the kernel at rpc_wait_bit_killable (a hung
 	 * mount or device?)", or "... had not exited 250 ms after SIGKILL"
 	 * when it was not in uninterruptible sleep. */
-	char stuck_why[224];
+	char stuck_why[256];
 	int exit_code;		/* its exit code, or -1 when killed */
 	int signal;		/* the signal that killed it, or 0 */
 };
