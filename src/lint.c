@@ -1264,33 +1264,6 @@ struct field_walk {
 	struct srcpos pos;
 };
 
-/* The field of p's kind closest to name, for "did you mean". */
-static const char *
-closest_field(const struct probe *p, const char *name)
-{
-	static const char *const common[] = {
-		"ok", "state", "reason", "latency", "latency_ms",
-		"checked_at", NULL,
-	};
-	const char *const *lists[] = { p->kind->results, common };
-	const char *best = NULL;
-	unsigned d, best_d = 3;
-	size_t i;
-
-	for (i = 0; i < ARRAY_LEN(lists); i++) {
-		const char *const *f;
-
-		for (f = lists[i]; f != NULL && *f != NULL; f++) {
-			d = str_edit_distance(name, *f);
-			if (d < best_d && 2 * d <= strlen(name)) {
-				best = *f;
-				best_d = d;
-			}
-		}
-	}
-	return best;
-}
-
 static void
 field_read(void *arg, const char *name)
 {
@@ -1303,7 +1276,7 @@ field_read(void *arg, const char *name)
 	if (runbook_probe_index(w->l->rb, name) >= 0)
 		hint = xasprintf("%s reads the probe's own result by field "
 		    "name: json.x, not %s.json.x", w->key, name);
-	else if ((near = closest_field(w->p, name)) != NULL)
+	else if ((near = probe_result_field_near(w->p->kind, name)) != NULL)
 		hint = xasprintf("did you mean %s?", near);
 	else
 		hint = xasprintf("the fields of a %s result are listed in "

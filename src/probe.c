@@ -58,10 +58,10 @@ probe_reason_why(const char *reason, enum probe_state s)
 	return reason;
 }
 
-/* The fields every result has (engine.c, result_new). */
-static const char *const common_results[] = {
-	"id", "layer", "kind", "ok", "state", "reason", "latency",
-	"latency_ms", "checked_at", NULL,
+/* engine.c, result_new, writes them. */
+const char *const probe_common_results[] = {
+	"id", "layer", "kind", "ok", "state", "reason", "latency_ms",
+	"latency", "checked_at", NULL,
 };
 
 static int
@@ -77,7 +77,28 @@ listed(const char *const *list, const char *name)
 int
 probe_result_field(const struct probe_kind *k, const char *name)
 {
-	return listed(common_results, name) || listed(k->results, name);
+	return listed(probe_common_results, name) || listed(k->results, name);
+}
+
+const char *
+probe_result_field_near(const struct probe_kind *k, const char *name)
+{
+	const char *const *lists[] = { k->results, probe_common_results };
+	const char *const *f;
+	const char *best = NULL;
+	unsigned d, best_d = 3;
+	size_t i;
+
+	for (i = 0; i < ARRAY_LEN(lists); i++) {
+		for (f = lists[i]; f != NULL && *f != NULL; f++) {
+			d = str_edit_distance(name, *f);
+			if (d < best_d && 2 * d <= strlen(name)) {
+				best = *f;
+				best_d = d;
+			}
+		}
+	}
+	return best;
 }
 
 int

@@ -47,9 +47,20 @@ const char *probe_state_name(enum probe_state s);
  * state already. */
 const char *probe_reason_why(const char *reason, enum probe_state s);
 
+/* The fields every result has, in the order the engine writes them: id,
+ * layer, kind, ok, state, reason, latency_ms, latency, checked_at.
+ * NULL-ended. */
+extern const char *const probe_common_results[];
+
 /* probe_result_field: whether a result of kind k may have a field named
  * name at its top level: one of the common ones or one of k->results. */
 int probe_result_field(const struct probe_kind *k, const char *name);
+
+/* probe_result_field_near: the field of a kind k result closest to name
+ * (at most 2 edits, and at most half of name), its own fields first, for
+ * "did you mean"; NULL when none is that close. */
+const char *probe_result_field_near(const struct probe_kind *k,
+    const char *name);
 
 /* probe_state_parse: the inverse of probe_state_name; -1 when unknown. */
 int probe_state_parse(const char *name, enum probe_state *out);

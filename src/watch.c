@@ -225,10 +225,6 @@ change_add(struct watch *w, size_t i, enum probe_state from,
 static json_t *
 kept(const struct watch *w, const char *id, json_t *result)
 {
-	static const char *const common[] = {
-		"id", "layer", "kind", "ok", "state", "reason", "latency_ms",
-		"latency", "checked_at",
-	};
 	json_t *reads = json_object_get(w->reads, id), *out, *v;
 	const char *key;
 	size_t k;
@@ -236,9 +232,10 @@ kept(const struct watch *w, const char *id, json_t *result)
 	if (json_is_true(reads) || result_state(result) != STATE_OK)
 		return result;
 	out = json_object();
-	for (k = 0; k < sizeof(common) / sizeof(common[0]); k++) {
-		if ((v = json_object_get(result, common[k])) != NULL)
-			json_object_set(out, common[k], v);
+	for (k = 0; probe_common_results[k] != NULL; k++) {
+		if ((v = json_object_get(result, probe_common_results[k])) !=
+		    NULL)
+			json_object_set(out, probe_common_results[k], v);
 	}
 	json_object_foreach(reads, key, v) {
 		json_t *x = json_object_get(result, key);
