@@ -520,11 +520,11 @@ ms_left(double deadline)
 	return left > 0 ? (int)(left * 1000) + 1 : 0;
 }
 
-/* Waits until deadline (time_mono()) for waitpid(pid, WNOHANG) to reap
- * something: pid is a child, or -pgid any child in that group. pidfd, when
- * >= 0, is pid's, to sleep on. Returns the pid reaped (with *status), 0
- * when nothing died by the deadline, -1 when there is nothing (left) to
- * wait for. */
+/* Waits until deadline (time_mono(); 0: do not wait) for waitpid(pid,
+ * WNOHANG) to reap something: pid is a child, or -pgid any child in that
+ * group. pidfd, when >= 0, is pid's, to sleep on. Returns the pid reaped
+ * (with *status), 0 when nothing died by the deadline, -1 when there is
+ * nothing (left) to wait for. */
 static pid_t
 reap_until(pid_t pid, int pidfd, double deadline, int *status)
 {
@@ -668,18 +668,6 @@ proc_kill(struct proc *p)
 	proc_kill_strays();
 }
 
-/* Reaps pid, one of the dying, if it has died since; without waiting. */
-static void
-reap_dying(pid_t pid)
-{
-	pid_t r;
-
-	while ((r = waitpid(pid, NULL, WNOHANG)) < 0 && errno == EINTR)
-		;
-	if (r != 0)
-		pidset_del(&dying, pid);
-}
-
 size_t
 proc_kill_strays(void)
 {
@@ -697,8 +685,10 @@ proc_kill_strays(void)
 		if (our_children(&kids, &n, &cap) != 0)
 			break;
 		for (i = 0; i < n; i++) {
+			/* Reaped once it has died, without waiting. */
 			if (pidset_has(&dying, kids[i])) {
-				reap_dying(kids[i]);
+				if (reap_until(kids[i], -1, 0, NULL) != 0)
+					pidset_del(&dying, kids[i]);
 				continue;
 			}
 			if (pidset_has(&leaders, kids[i]))
@@ -711,9 +701,7 @@ proc_kill_strays(void)
 			if (strays_kept) {
 				/* A daemon a fix step started: reaped
 				 * once it ends, never killed. */
-				while (waitpid(kids[i], NULL, WNOHANG) < 0 &&
-				    errno == EINTR)
-					;
+				(void)reap_until(kids[i], -1, 0, NULL);
 				continue;
 			}
 			if (pgid == kids[i])
