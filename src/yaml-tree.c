@@ -571,7 +571,6 @@ ybuild_anchor(struct ybuild *b, const char *name, struct ynode *n)
 	b->nanchors++;
 }
 
-/* Hands a finished node to the open collection, or makes it the root. */
 /* A `|` or `>` block's text must be indented more than its key (or its
  * list's `-`). libfyaml 0.7 also takes as the text of an empty block the
  * line after it at the key's own indentation: `description: >` then
@@ -596,6 +595,7 @@ ybuild_check_block(struct ybuild *b, const struct yframe *f,
 	    "key");
 }
 
+/* Hands a finished node to the open collection, or makes it the root. */
 static void
 ybuild_emit(struct ybuild *b, struct ynode *n)
 {
