@@ -288,13 +288,9 @@ test_proc_permission_denied(void **state)
 	char **argv;
 	struct proc p;
 	char *cause = NULL;
-	FILE *fp;
 
 	snprintf(path, sizeof(path), "%s/noexec", f->dir);
-	fp = fopen(path, "w");
-	assert_non_null(fp);
-	fputs("#!/bin/sh\necho hi\n", fp);
-	fclose(fp);
+	assert_int_equal(write_file(path, "#!/bin/sh\necho hi\n"), 0);
 	assert_int_equal(chmod(path, 0644), 0);
 	if (geteuid() == 0 && access(path, X_OK) == 0)
 		skip();
@@ -317,13 +313,9 @@ test_proc_cannot_run(void **state)
 	char **argv;
 	struct proc p;
 	char *cause = NULL;
-	FILE *fp;
 
 	snprintf(path, sizeof(path), "%s/badinterp", f->dir);
-	fp = fopen(path, "w");
-	assert_non_null(fp);
-	fputs("#!/nonexistent/triage-interp\necho hi\n", fp);
-	fclose(fp);
+	assert_int_equal(write_file(path, "#!/nonexistent/triage-interp\necho hi\n"), 0);
 	assert_int_equal(chmod(path, 0755), 0);
 	argv = argv_new(path, NULL);
 	assert_int_equal(proc_spawn(&p, argv, NULL, &cause), -1);
